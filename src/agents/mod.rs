@@ -1,0 +1,159 @@
+//! The agents of the world and their components. One file per economic noun; the
+//! mechanisms that change them live in `economy/`.
+//!
+//! Every agent carries a stable [`AgentId`] assigned from the scenario at build time (and,
+//! for shipments, in a serial phase): outputs and random streams key on it, never on the
+//! ECS `Entity` bits.
+
+pub mod government;
+pub mod household;
+pub mod producer;
+pub mod retailer;
+pub mod shipment;
+
+use crate::units::Money;
+use bevy_ecs::prelude::*;
+
+pub use government::{Government, PolicyState, TariffSchedule};
+pub use household::Household;
+pub use producer::Producer;
+pub use retailer::{Retailer, Shelf};
+pub use shipment::{Shipment, ShipmentCalendar};
+
+/// A stable agent identifier (MODEL.md §2).
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AgentId(pub u64);
+
+/// Money an agent holds. May go negative for firms (an overdraft at zero interest), never
+/// for households, which spend only what they hold.
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cash(pub Money);
+
+/// The region an agent lives in.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Home(pub u16);
+
+/// A firm's workforce: its place in the employer index, its staff and its payouts.
+#[derive(Component, Clone, Debug, Default)]
+pub struct Staff {
+    /// Employer index: producers first, then retailers.
+    pub employer: u32,
+    /// Households employed here after this tick's labour moves.
+    pub workers: u32,
+    /// Staff the firm wants next tick.
+    pub target: u32,
+    /// Households that own this firm and share its dividends.
+    pub owners: u32,
+    /// Smoothed weekly revenue, currency units (sets the cash buffer).
+    pub revenue_avg: f64,
+    /// Dividend paid to each owner this tick.
+    pub dividend_per_owner: Money,
+}
+
+/// One supplier relationship of a buyer for one input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SupplierSlot {
+    /// Producer index, or [`crate::market::NONE`].
+    pub producer: u32,
+    /// Cents ordered from it this tick.
+    pub order_cents: i64,
+}
+
+/// One purchased good of a buyer: a producer's input or a retailer's merchandise.
+#[derive(Clone, Debug)]
+pub struct InputLine {
+    pub sector: u16,
+    /// Units of this good per unit of the buyer's output (1 for a retailer's merchandise).
+    pub per_unit: f64,
+    /// Units on hand.
+    pub stock: f64,
+    /// Units on hand that came from abroad (for the domestic/imported retail price split).
+    pub imported_stock: f64,
+    /// Average landed cost per unit on hand, currency units.
+    pub cost_basis: f64,
+    /// Units (as they will arrive) paid for and not yet arrived.
+    pub in_transit: f64,
+    /// Domestic fills arriving next tick: units as shipped, and their invoice value.
+    pub domestic_next: f64,
+    pub domestic_next_value: Money,
+    /// Demand forecast for this good, units per tick.
+    pub forecast: f64,
+    pub suppliers: Vec<SupplierSlot>,
+    /// This tick's flows: ordered and unfilled cents; units used up; domestic arrivals.
+    pub ordered: Money,
+    pub unfilled: Money,
+    pub used: f64,
+    pub arrived_domestic: f64,
+    pub arrived_domestic_value: Money,
+    pub arrived_domestic_loss: f64,
+}
+
+impl InputLine {
+    pub fn new(sector: usize, per_unit: f64, slots: usize) -> InputLine {
+        InputLine {
+            sector: sector as u16,
+            per_unit,
+            stock: 0.0,
+            imported_stock: 0.0,
+            cost_basis: 1.0,
+            in_transit: 0.0,
+            domestic_next: 0.0,
+            domestic_next_value: Money::ZERO,
+            forecast: 0.0,
+            suppliers: vec![SupplierSlot { producer: crate::market::NONE, order_cents: 0 }; slots],
+            ordered: Money::ZERO,
+            unfilled: Money::ZERO,
+            used: 0.0,
+            arrived_domestic: 0.0,
+            arrived_domestic_value: Money::ZERO,
+            arrived_domestic_loss: 0.0,
+        }
+    }
+
+    /// Adds `units` landed at total cost `cost` (currency units) to stock, at average cost.
+    pub fn receive(&mut self, units: f64, cost: f64, imported: bool) {
+        if units <= 0.0 {
+            return;
+        }
+        let total = self.stock + units;
+        self.cost_basis = (self.stock.max(0.0) * self.cost_basis + cost) / total;
+        self.stock = total;
+        if imported {
+            self.imported_stock += units;
+        }
+        self.in_transit = (self.in_transit - units).max(0.0);
+    }
+
+    /// Removes `units` from stock, keeping the imported share.
+    pub fn take(&mut self, units: f64) {
+        if self.stock > 0.0 {
+            let share = (units / self.stock).clamp(0.0, 1.0);
+            self.imported_stock -= self.imported_stock * share;
+        }
+        self.stock = (self.stock - units).max(0.0);
+    }
+
+    /// Share of stock that came from abroad.
+    pub fn imported_share(&self) -> f64 {
+        if self.stock > 0.0 { (self.imported_stock / self.stock).clamp(0.0, 1.0) } else { 0.0 }
+    }
+}
+
+/// A foreign fill waiting to become a shipment entity (spawned in a serial step).
+#[derive(Clone, Copy, Debug)]
+pub struct Dispatch {
+    pub seller: u32,
+    pub line: u16,
+    pub origin: u16,
+    pub quantity: f64,
+    pub value: Money,
+    pub arrives: u32,
+}
+
+/// What a buyer (producer or retailer) purchases, holds and has on order.
+#[derive(Component, Clone, Debug, Default)]
+pub struct Purchasing {
+    pub lines: Vec<InputLine>,
+    /// Foreign fills of this tick, turned into shipments by `dispatch_shipments`.
+    pub outbox: Vec<Dispatch>,
+}

@@ -1,0 +1,40 @@
+//! Producers: a region-sector's firms that turn labour and inputs into output (Leontief)
+//! and sell it at a cost-plus ex-works price to retailers and other producers anywhere.
+
+use bevy_ecs::prelude::*;
+
+/// Identity of a producer: its dense index (the producer board's row) and its place.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Producer {
+    pub idx: u32,
+    pub region: u16,
+    pub sector: u16,
+}
+
+/// A producer's production and pricing state.
+#[derive(Component, Clone, Debug, Default)]
+pub struct Production {
+    /// Units per tick at most.
+    pub capacity: f64,
+    /// Worker-weeks per unit.
+    pub labour_per_unit: f64,
+    pub markup: f64,
+    /// Ex-works price, currency units per unit.
+    pub price: f64,
+    /// Unit cost at the last pricing (wages + inputs at average landed cost).
+    pub unit_cost: f64,
+    /// Finished goods on hand.
+    pub stock: f64,
+    /// Forecast of orders, units per tick (exponential smoothing).
+    pub forecast: f64,
+    /// Output planned for this tick.
+    pub planned: f64,
+    /// This tick's flows.
+    pub output: f64,
+    pub ordered: f64,
+    pub shipped: f64,
+    pub revenue: i64,
+    pub fill_ratio: f64,
+    /// Value added this tick, currency units (output at price less inputs used at cost).
+    pub value_added: f64,
+}

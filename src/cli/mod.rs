@@ -1,0 +1,202 @@
+//! The command line: argument types and one small function per subcommand.
+
+mod progress;
+
+use crate::run::{self, RunOptions};
+use crate::scenario::{self, Scenario, ScenarioError};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(name = "tradesim", version, about = "Agent-based simulation of tariff wars", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a scenario and its counterfactual; write series, effects and a manifest.
+    Run(RunArgs),
+    /// Check a scenario file and report every problem in it.
+    Validate {
+        /// A scenario file, or the name of an embedded scenario.
+        scenario: String,
+    },
+    /// List the scenarios embedded in the binary.
+    Scenarios,
+    /// Write an embedded scenario to a file, to start editing from.
+    Export {
+        /// Name of an embedded scenario (see `tradesim scenarios`).
+        name: String,
+        /// Where to write it (default: NAME.toml in the current directory).
+        file: Option<PathBuf>,
+        /// Overwrite FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// A scenario file, or the name of an embedded scenario [default: us_china_2025].
+    pub scenario: Option<String>,
+    /// Output directory [default: outputs/<scenario name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Random seed (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Compute threads [default: all cores]. Outputs do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Run only the first N weeks.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub ticks: Option<u32>,
+    /// Multiply agent counts by F (e.g. 0.1 for a quick look); aggregates stay the same.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Skip the counterfactual run (and effects.csv).
+    #[arg(long)]
+    pub no_counterfactual: bool,
+    /// Overwrite a finished run in the output directory.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// A failure of a subcommand, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input: exit code 2.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The run itself failed: exit code 1.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Usage(_) | CliError::Scenario(_) => 2,
+            CliError::Failed(_) => 1,
+        }
+    }
+}
+
+pub fn main(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Run(args) => run_command(args),
+        Command::Validate { scenario } => validate_command(&scenario),
+        Command::Scenarios => {
+            for (name, text) in scenario::EMBEDDED {
+                let sc = scenario::parse(text, name).map_err(CliError::from)?;
+                println!("{name:24} {}", sc.description);
+            }
+            Ok(())
+        }
+        Command::Export { name, file, force } => export_command(&name, file, force),
+    }
+}
+
+/// Loads a scenario named by path or embedded name; returns it with its source label.
+pub fn load(arg: &str) -> Result<(Scenario, String), CliError> {
+    let path = Path::new(arg);
+    if !path.exists()
+        && let Some(text) = scenario::embedded(arg)
+    {
+        let origin = format!("<embedded {arg}>");
+        return Ok((scenario::parse(text, &origin)?, origin));
+    }
+    Ok((scenario::load_file(path)?, path.display().to_string()))
+}
+
+fn run_command(args: RunArgs) -> Result<(), CliError> {
+    let name = args.scenario.clone().unwrap_or_else(|| scenario::EMBEDDED[0].0.to_string());
+    let (scenario, source) = load(&name)?;
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("outputs").join(&scenario.name));
+    let opts = RunOptions {
+        out,
+        seed: args.seed,
+        threads: args.threads.map(usize::from),
+        ticks: args.ticks,
+        counterfactual: !args.no_counterfactual,
+        force: args.force,
+        scale: args.scale,
+        scenario_source: source,
+    };
+    // Check overrides before building anything.
+    run::apply_overrides(scenario.clone(), &opts).map_err(|e| CliError::Usage(e.to_string()))?;
+    let (h, p, r) = scenario.scaled(args.scale).agent_counts();
+    eprintln!(
+        "tradesim {}: {} ({} households, {} producers, {} retailers), {} weeks from {}, seed {}, output {}",
+        crate::VERSION,
+        scenario.name,
+        h,
+        p,
+        r,
+        opts.ticks.unwrap_or(scenario.ticks),
+        scenario.calendar.start,
+        opts.seed.unwrap_or(scenario.seed),
+        opts.out.display()
+    );
+    let mut progress = progress::for_terminal();
+    let summary = run::run(scenario, &opts, progress.as_mut()).map_err(|e| match e {
+        run::RunError::Invalid(m) => CliError::Usage(m),
+        run::RunError::Output(o) => match o {
+            crate::output::OutputError::Finished(_) | crate::output::OutputError::NotADirectory(_) => {
+                CliError::Usage(o.to_string())
+            }
+            other => CliError::Failed(other.to_string()),
+        },
+    })?;
+    let res = summary.manifest.residuals.as_ref();
+    eprintln!(
+        "done in {:.1}s: money residual {} cents, worst goods residual {:.2e}",
+        summary.manifest.timings.total_seconds,
+        res.map(|r| r.scenario.money_worst.max(r.counterfactual.as_ref().map_or(0, |c| c.money_worst))).unwrap_or(0),
+        res.map(|r| r.scenario.goods_worst.max(r.counterfactual.as_ref().map_or(0.0, |c| c.goods_worst)))
+            .unwrap_or(0.0),
+    );
+    if !summary.headline.is_empty() {
+        println!("{}", summary.headline);
+    }
+    println!("outputs in {}", summary.out.display());
+    Ok(())
+}
+
+fn validate_command(arg: &str) -> Result<(), CliError> {
+    let (sc, source) = load(arg)?;
+    let (h, p, r) = sc.agent_counts();
+    println!(
+        "{source}: ok — {} regions, {} sectors, {} weeks from {}, {} households, {} producers, {} retailers, {} events, {} rules",
+        sc.n_regions(),
+        sc.n_sectors(),
+        sc.ticks,
+        sc.calendar.start,
+        h,
+        p,
+        r,
+        sc.events.len(),
+        sc.rules.len()
+    );
+    Ok(())
+}
+
+fn export_command(name: &str, file: Option<PathBuf>, force: bool) -> Result<(), CliError> {
+    let Some(text) = scenario::embedded(name) else {
+        return Err(CliError::Usage(format!(
+            "no embedded scenario '{name}'; embedded: {}",
+            scenario::embedded_names().join(", ")
+        )));
+    };
+    let path = file.unwrap_or_else(|| PathBuf::from(format!("{name}.toml")));
+    if path.exists() && !force {
+        return Err(CliError::Usage(format!("{} exists; pass --force to overwrite it", path.display())));
+    }
+    crate::output::write_atomic(&path, text.as_bytes()).map_err(|e| CliError::Failed(e.to_string()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}

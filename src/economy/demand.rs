@@ -1,0 +1,51 @@
+//! Phase 4, household demand: each household sets a budget from smoothed income and cash,
+//! splits it over consumer sectors (CES shares published in pricing) and, in each sector,
+//! picks one of its known retailers by a logit draw on shelf price.
+
+use crate::agents::{AgentId, Cash, Household};
+use crate::market::{Clock, HouseholdTally, Model, NONE, OrderBook, RetailerBoard};
+use crate::rng::{DrawKey, Purpose, pick_weighted};
+use crate::units::Money;
+use bevy_ecs::prelude::*;
+
+/// Budget = min(cash, consume_income × smoothed income + consume_wealth × cash); orders in
+/// cents go to the chosen retailers' order tallies.
+pub fn plan_household_spending(
+    clock: Res<Clock>,
+    model: Res<Model>,
+    rboard: Res<RetailerBoard>,
+    book: Res<OrderBook>,
+    tally: Res<HouseholdTally>,
+    mut households: Query<(&AgentId, &mut Household, &Cash)>,
+) {
+    let sc = &*model.scenario;
+    let b = &sc.behaviour;
+    let nc = model.consumer_sectors.len();
+    let k_known = b.known_retailers as usize;
+    households.par_iter_mut().for_each(|(id, mut hh, cash)| {
+        let hh = &mut *hh;
+        let r = hh.region as usize;
+        let held = cash.0.0.max(0);
+        let wish = b.consume_income * hh.income + b.consume_wealth * cash.0.units();
+        let budget = Money::floor_cents(wish * crate::units::CENTS_PER_UNIT).0.min(held);
+        let key = DrawKey::new(sc.seed, id.0, clock.tick as u64, Purpose::RetailerChoice);
+        for (k, &s) in model.consumer_sectors.iter().enumerate() {
+            let share = rboard.sector_share[r * nc + k];
+            let amount = Money::floor_cents(budget as f64 * share);
+            let known = &hh.known[k * k_known..(k + 1) * k_known];
+            let choice = pick_weighted(
+                known.iter().map(|&j| if j == NONE { 0.0 } else { rboard.appeal[j as usize] }),
+                key.uniform(k as u64),
+            );
+            let (retailer, amount) = match choice {
+                Some(i) if amount.is_positive() => (known[i], amount),
+                _ => (NONE, Money::ZERO),
+            };
+            hh.basket[k] = (retailer, amount);
+            if retailer != NONE {
+                book.retailer_ordered.add(retailer as usize, amount.0);
+                tally.desired.add(model.rs(r, s), amount.0);
+            }
+        }
+    });
+}

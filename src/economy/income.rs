@@ -1,0 +1,125 @@
+//! Phase 8, income: firms pay wages to their staff and pay out cash above a buffer as
+//! dividends to the households that own them; governments recycle tariff revenue by their
+//! rule; households receive it all. Every amount is computed once, in cents, and moved
+//! from one side to the other, so money is conserved exactly.
+
+use crate::agents::producer::Production;
+use crate::agents::{Cash, Government, Home, Household, Producer, Shelf, Staff};
+use crate::market::{EmployerBoard, HouseholdTally, Model, NONE, Transfers, Wages};
+use crate::metrics::Observed;
+use crate::scenario::Recycling;
+use crate::units::{CENTS_PER_UNIT, Money};
+use bevy_ecs::prelude::*;
+
+/// Wages move with last tick's CPI by `wage_indexation` (0 = fixed nominal wages).
+pub fn index_wages(model: Res<Model>, observed: Res<Observed>, mut wages: ResMut<Wages>) {
+    let k = model.scenario.behaviour.wage_indexation;
+    if k == 0.0 {
+        return;
+    }
+    for (r, wage) in wages.per_worker.iter_mut().enumerate() {
+        let cpi = observed.cpi[r];
+        let w = model.base_wage[r] * (1.0 + k * (cpi - 1.0));
+        *wage = Money::from_units(w.max(0.0));
+    }
+}
+
+/// A firm's books: home, staff, cash, and its producer or retailer state.
+type FirmBooks<'a> = (&'a Home, &'a mut Staff, &'a mut Cash, Option<&'a Production>, Option<&'a Shelf>);
+
+/// Wages out, revenue smoothed, then dividends from cash above `cash_buffer_weeks` of revenue.
+pub fn pay_wages_and_dividends(model: Res<Model>, wages: Res<Wages>, mut firms: Query<FirmBooks>) {
+    let b = &model.scenario.behaviour;
+    firms.par_iter_mut().for_each(|(home, mut staff, mut cash, production, shelf)| {
+        let bill = Money(wages.per_worker[home.0 as usize].0 * staff.workers as i64);
+        cash.0 -= bill;
+        let revenue = production.map(|p| p.revenue).or(shelf.map(|s| s.revenue)).unwrap_or(0) as f64 / CENTS_PER_UNIT;
+        staff.revenue_avg += b.forecast_smoothing * (revenue - staff.revenue_avg);
+        let buffer = Money::from_units(b.cash_buffer_weeks * staff.revenue_avg);
+        let excess = cash.0 - buffer;
+        staff.dividend_per_owner = Money::ZERO;
+        if excess.is_positive() && staff.owners > 0 {
+            let dividend = Money::floor_cents(excess.0 as f64 * b.dividend_rate);
+            let per_owner = Money(dividend.0 / staff.owners as i64);
+            cash.0 -= Money(per_owner.0 * staff.owners as i64);
+            staff.dividend_per_owner = per_owner;
+        }
+    });
+}
+
+pub fn publish_payouts(mut board: ResMut<EmployerBoard>, firms: Query<&Staff>) {
+    for staff in &firms {
+        board.dividend_per_owner[staff.employer as usize] = staff.dividend_per_owner.0;
+    }
+}
+
+/// Governments pay out `share` of their cash to households or a sector's producers, in
+/// equal whole-cent parts; the remainder stays with the government.
+pub fn recycle_revenue(
+    model: Res<Model>,
+    mut transfers: ResMut<Transfers>,
+    mut governments: Query<(&Government, &mut Cash)>,
+) {
+    let sc = &*model.scenario;
+    for (gov, mut cash) in &mut governments {
+        let r = gov.region as usize;
+        transfers.per_household[r] = 0;
+        transfers.aid_per_producer[r] = (0, 0);
+        let available = cash.0.0.max(0) as f64;
+        match sc.regions[r].recycling {
+            Recycling::Hold => {}
+            Recycling::LumpSum { share } => {
+                let n = model.households[r] as i64;
+                if n > 0 {
+                    let per = (available * share).floor() as i64 / n;
+                    cash.0 -= Money(per * n);
+                    transfers.per_household[r] = per;
+                }
+            }
+            Recycling::SectorAid { sector, share } => {
+                let n = sc.regions[r].producers_per_sector as i64;
+                if n > 0 {
+                    let per = (available * share).floor() as i64 / n;
+                    cash.0 -= Money(per * n);
+                    transfers.aid_per_producer[r] = (sector, per);
+                }
+            }
+        }
+    }
+}
+
+/// Households receive wages, dividends and transfers, and update their smoothed income.
+pub fn receive_income(
+    model: Res<Model>,
+    wages: Res<Wages>,
+    board: Res<EmployerBoard>,
+    transfers: Res<Transfers>,
+    tally: Res<HouseholdTally>,
+    mut households: Query<(&mut Household, &mut Cash)>,
+) {
+    let smoothing = model.scenario.behaviour.income_smoothing;
+    households.par_iter_mut().for_each(|(mut hh, mut cash)| {
+        let r = hh.region as usize;
+        let mut income = transfers.per_household[r];
+        if hh.employer != NONE {
+            income += wages.per_worker[r].0;
+            tally.employed.add(r, 1);
+        }
+        if hh.owner_of != NONE {
+            income += board.dividend_per_owner[hh.owner_of as usize];
+        }
+        cash.0 += Money(income);
+        tally.income.add(r, income);
+        hh.income += smoothing * (income as f64 / CENTS_PER_UNIT - hh.income);
+    });
+}
+
+/// Producers of an aided sector receive their government's aid.
+pub fn receive_aid(transfers: Res<Transfers>, mut producers: Query<(&Producer, &mut Cash)>) {
+    producers.par_iter_mut().for_each(|(p, mut cash)| {
+        let (sector, per) = transfers.aid_per_producer[p.region as usize];
+        if per > 0 && sector == p.sector as usize {
+            cash.0 += Money(per);
+        }
+    });
+}

@@ -1,0 +1,83 @@
+//! Phase 7 (continued), the labour market: firms post vacancies or lay off a share of
+//! staff, moving only a fraction of the gap to their target each tick (hiring and firing
+//! frictions); employees are laid off by a draw against that share, and unemployed
+//! households find a job with a probability that rises with vacancies per job-seeker,
+//! at an employer drawn in proportion to its vacancies.
+
+use crate::agents::{AgentId, Household, Staff};
+use crate::market::{Clock, EmployerBoard, Model, NONE};
+use crate::rng::{DrawKey, Purpose};
+use bevy_ecs::prelude::*;
+
+/// Publishes each employer's layoff share and vacancies and each region's job-finding odds.
+pub fn post_vacancies(model: Res<Model>, mut board: ResMut<EmployerBoard>, firms: Query<&Staff>) {
+    let b = &model.scenario.behaviour;
+    let board = &mut *board;
+    let nr = model.n_regions;
+    let mut employed = vec![0u64; nr];
+    let mut vacancy_total = vec![0.0f64; nr];
+    for cdf in &mut board.vacancy_cdf {
+        cdf.clear();
+    }
+    let mut firms: Vec<&Staff> = firms.iter().collect();
+    firms.sort_unstable_by_key(|s| s.employer);
+    for staff in firms {
+        let e = staff.employer as usize;
+        let r = board.region[e] as usize;
+        employed[r] += staff.workers as u64;
+        let gap = staff.target as f64 - staff.workers as f64;
+        board.layoff_share[e] =
+            if gap < 0.0 && staff.workers > 0 { b.firing_rate * -gap / staff.workers as f64 } else { 0.0 };
+        let vacancies = if gap > 0.0 { b.hiring_rate * gap } else { 0.0 };
+        board.vacancies[e] = vacancies.ceil() as u32;
+        if vacancies > 0.0 {
+            vacancy_total[r] += vacancies;
+            board.vacancy_cdf[r].push((vacancy_total[r], staff.employer));
+        }
+    }
+    for r in 0..nr {
+        let unemployed = (model.households[r] as u64).saturating_sub(employed[r]) as f64;
+        board.job_finding[r] =
+            if unemployed > 0.0 { (b.job_match_efficiency * vacancy_total[r] / unemployed).min(1.0) } else { 0.0 };
+    }
+    board.staff.clear();
+}
+
+/// Households leave or find jobs; each counts itself at its employer.
+pub fn move_workers(
+    clock: Res<Clock>,
+    model: Res<Model>,
+    board: Res<EmployerBoard>,
+    mut households: Query<(&AgentId, &mut Household)>,
+) {
+    let seed = model.scenario.seed;
+    households.par_iter_mut().for_each(|(id, mut hh)| {
+        if hh.employer != NONE {
+            let key = DrawKey::new(seed, id.0, clock.tick as u64, Purpose::Layoff);
+            if key.uniform(0) < board.layoff_share[hh.employer as usize] {
+                hh.employer = NONE;
+            }
+        } else {
+            let r = hh.region as usize;
+            let key = DrawKey::new(seed, id.0, clock.tick as u64, Purpose::JobSearch);
+            let cdf = &board.vacancy_cdf[r];
+            if let Some(&(total, _)) = cdf.last()
+                && key.uniform(0) < board.job_finding[r]
+            {
+                let target = key.uniform(1) * total;
+                let k = cdf.partition_point(|&(cum, _)| cum <= target).min(cdf.len() - 1);
+                hh.employer = cdf[k].1;
+            }
+        }
+        if hh.employer != NONE {
+            board.staff.add(hh.employer as usize, 1);
+        }
+    });
+}
+
+/// Firms learn their staff after the moves.
+pub fn count_staff(board: Res<EmployerBoard>, mut firms: Query<&mut Staff>) {
+    firms.par_iter_mut().for_each(|mut staff| {
+        staff.workers = board.staff.get(staff.employer as usize).max(0) as u32;
+    });
+}

@@ -1,0 +1,233 @@
+//! Phase 5, ordering: retailers and producers forecast demand (exponential smoothing) and
+//! order up to a target inventory position, forecast × (lead time + cover). Orders are split
+//! across a buyer's suppliers by a logit on landed cost, price × (1 + tariff) × (1 + transport),
+//! with the tariff expected at arrival. Occasionally a buyer samples a new supplier and
+//! switches when it is cheaper by more than a threshold (trade diversion). Announced tariff
+//! increases that land after a supply's arrival raise its target (front-loading).
+
+use crate::agents::producer::Production;
+use crate::agents::{AgentId, Home, InputLine, Purchasing, Retailer, Shelf};
+use crate::market::{Clock, Model, NONE, OrderBook, ProducerBoard, TariffTable};
+use crate::rng::{DrawKey, Purpose};
+use crate::scenario::Scenario;
+use crate::units::{CENTS_PER_UNIT, quantity_for, to_cents};
+use bevy_ecs::prelude::*;
+
+/// What a buyer needs to price and place its orders this tick.
+pub struct Buyer<'a> {
+    pub sc: &'a Scenario,
+    pub table: &'a TariffTable,
+    pub board: &'a ProducerBoard,
+    pub book: &'a OrderBook,
+    pub now: u32,
+    pub region: usize,
+    pub id: u64,
+}
+
+/// A supplier as a buyer sees it this tick.
+#[derive(Clone, Copy, Debug)]
+pub struct Offer {
+    pub origin: usize,
+    pub lead: u32,
+    pub fob: f64,
+    pub transport: f64,
+    /// Landed cost per unit received at the expected tariff, divided by (1 − boycott share);
+    /// infinite when boycotted entirely.
+    pub cost: f64,
+    /// Increase of the tariff announced for after this supply would arrive (front-loading).
+    pub pending_increase: f64,
+}
+
+impl Buyer<'_> {
+    pub fn offer(&self, producer: u32, sector: usize) -> Offer {
+        let origin = self.board.region[producer as usize] as usize;
+        let lead = self.sc.lead_time(origin, self.region);
+        let fob = self.board.fob(producer, self.region);
+        let transport = self.sc.transport_cost(origin, self.region);
+        let (rate, boycott, pending_increase) = if origin == self.region {
+            (0.0, 0.0, 0.0)
+        } else {
+            let now_rate = self.table.rate(self.region, origin, sector);
+            let expected = self.table.expected_rate(self.region, origin, sector, self.now, lead);
+            let later = self.table.expected_rate(self.region, origin, sector, self.now, u32::MAX / 4);
+            (expected, self.table.boycott(self.region, origin, sector), (later - expected.max(now_rate)).max(0.0))
+        };
+        let landed = fob * (1.0 + rate) * (1.0 + transport);
+        let cost = if boycott >= 1.0 { f64::INFINITY } else { landed / (1.0 - boycott) };
+        Offer { origin, lead, fob, transport, cost, pending_increase }
+    }
+
+    /// With probability `search_prob`, samples one producer of the line's sector (any
+    /// region if tradable, else home) and replaces the costliest supplier when the sample is
+    /// cheaper by more than `switch_threshold`.
+    pub fn search(&self, line: &mut InputLine, line_index: usize) {
+        let b = &self.sc.behaviour;
+        let s = line.sector as usize;
+        let key = DrawKey::new(self.sc.seed, self.id, self.now as u64, Purpose::SupplierSearch);
+        let base = line_index as u64 * 4;
+        if key.uniform(base) >= b.search_prob {
+            return;
+        }
+        let ns = self.sc.n_sectors();
+        let regions: Vec<usize> =
+            if self.sc.sectors[s].tradable { (0..self.sc.n_regions()).collect() } else { vec![self.region] };
+        let total: u64 = regions.iter().map(|&r| self.board.by_region_sector[r * ns + s].len() as u64).sum();
+        if total == 0 {
+            return;
+        }
+        let mut pick = key.below(base + 1, total);
+        let mut candidate = NONE;
+        for &r in &regions {
+            let range = &self.board.by_region_sector[r * ns + s];
+            if pick < range.len() as u64 {
+                candidate = range.start + pick as u32;
+                break;
+            }
+            pick -= range.len() as u64;
+        }
+        if candidate == NONE
+            || self.board.capacity[candidate as usize] <= 0.0
+            || line.suppliers.iter().any(|slot| slot.producer == candidate)
+        {
+            return;
+        }
+        let cand_cost = self.offer(candidate, s).cost;
+        if !cand_cost.is_finite() {
+            return;
+        }
+        let mut worst = None;
+        let mut worst_cost = f64::NEG_INFINITY;
+        for (k, slot) in line.suppliers.iter().enumerate() {
+            let cost = if slot.producer == NONE { f64::INFINITY } else { self.offer(slot.producer, s).cost };
+            if cost > worst_cost {
+                worst_cost = cost;
+                worst = Some(k);
+            }
+        }
+        if let Some(k) = worst
+            && cand_cost < worst_cost * (1.0 - b.switch_threshold).max(0.0)
+        {
+            line.suppliers[k].producer = candidate;
+        }
+    }
+
+    /// Orders up to the target position for one line; `forecast` is units needed per tick.
+    pub fn order(&self, line: &mut InputLine, cover_weeks: f64) {
+        let b = &self.sc.behaviour;
+        let s = line.sector as usize;
+        let mut offers = [None; 32];
+        let mut weight = [0.0f64; 32];
+        let mut total_weight = 0.0;
+        for (k, slot) in line.suppliers.iter().enumerate() {
+            if slot.producer == NONE {
+                continue;
+            }
+            let offer = self.offer(slot.producer, s);
+            if offer.cost.is_finite() && offer.cost > 0.0 {
+                let w = offer.cost.powf(-b.source_elasticity);
+                if w.is_finite() && w > 0.0 {
+                    weight[k] = w;
+                    total_weight += w;
+                    offers[k] = Some(offer);
+                }
+            }
+        }
+        if total_weight <= 0.0 {
+            return;
+        }
+        let n = line.suppliers.len();
+        let mut lead = 0.0;
+        let mut frontload = [0.0f64; 32];
+        let mut frontload_total = 0.0;
+        for k in 0..n {
+            let Some(offer) = offers[k] else { continue };
+            let share = weight[k] / total_weight;
+            lead += share * offer.lead as f64;
+            if offer.pending_increase > 0.0 {
+                let strength = (offer.pending_increase / b.frontload_saturation).min(1.0);
+                frontload[k] = b.frontload_weeks * line.forecast * share * strength;
+                frontload_total += frontload[k];
+            }
+        }
+        let target = line.forecast * (lead + cover_weeks) + frontload_total;
+        let position = line.stock + line.in_transit;
+        let units = (line.forecast + b.inventory_adjust * (target - position)).max(0.0);
+        let early = (b.inventory_adjust * frontload_total).min(units);
+        let regular = units - early;
+        for k in 0..n {
+            let Some(offer) = offers[k] else { continue };
+            let mut want = regular * weight[k] / total_weight;
+            if frontload_total > 0.0 {
+                want += early * frontload[k] / frontload_total;
+            }
+            let cents = to_cents(want * (1.0 + offer.transport) * offer.fob * CENTS_PER_UNIT);
+            if cents > 0 {
+                let p = line.suppliers[k].producer as usize;
+                line.suppliers[k].order_cents = cents;
+                line.ordered.0 += cents;
+                self.book.producer_ordered.add(p * self.board.n_regions + self.region, cents);
+            }
+        }
+    }
+}
+
+/// Retailers: forecast household demand, search, and order merchandise.
+pub fn place_retail_orders(
+    clock: Res<Clock>,
+    model: Res<Model>,
+    table: Res<TariffTable>,
+    board: Res<ProducerBoard>,
+    book: Res<OrderBook>,
+    mut retailers: Query<(&AgentId, &Retailer, &mut Shelf, &mut Purchasing)>,
+) {
+    let sc = &*model.scenario;
+    let b = &sc.behaviour;
+    retailers.par_iter_mut().for_each(|(id, retailer, mut shelf, mut purchasing)| {
+        let demand = quantity_for(book.retailer_ordered.get(retailer.idx as usize), shelf.price);
+        shelf.ordered = demand;
+        let buyer = Buyer {
+            sc,
+            table: &table,
+            board: &board,
+            book: &book,
+            now: clock.tick,
+            region: retailer.region as usize,
+            id: id.0,
+        };
+        let line = &mut purchasing.lines[0];
+        line.forecast += b.forecast_smoothing * (demand - line.forecast);
+        buyer.search(line, 0);
+        buyer.order(line, b.retail_cover_weeks);
+    });
+}
+
+/// Producers: forecast orders, plan this tick's output, search, and order inputs.
+pub fn place_input_orders(
+    clock: Res<Clock>,
+    model: Res<Model>,
+    table: Res<TariffTable>,
+    board: Res<ProducerBoard>,
+    book: Res<OrderBook>,
+    mut producers: Query<(&AgentId, &Home, &mut Production, &mut Purchasing)>,
+) {
+    let sc = &*model.scenario;
+    let b = &sc.behaviour;
+    producers.par_iter_mut().for_each(|(id, home, mut prod, mut purchasing)| {
+        prod.forecast += b.forecast_smoothing * (prod.ordered - prod.forecast);
+        prod.planned = planned_output(&prod, b.output_cover_weeks, b.inventory_adjust);
+        let buyer =
+            Buyer { sc, table: &table, board: &board, book: &book, now: clock.tick, region: home.0 as usize, id: id.0 };
+        let planned = prod.planned;
+        for (i, line) in purchasing.lines.iter_mut().enumerate() {
+            line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);
+            buyer.search(line, i);
+            buyer.order(line, b.input_cover_weeks);
+        }
+    });
+}
+
+/// Output that covers forecast orders and closes a share of the gap to target stock.
+pub fn planned_output(prod: &Production, cover_weeks: f64, adjust: f64) -> f64 {
+    let want = prod.forecast + adjust * (prod.forecast * cover_weeks - prod.stock);
+    want.clamp(0.0, prod.capacity.max(0.0))
+}

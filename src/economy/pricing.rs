@@ -1,0 +1,117 @@
+//! Phase 3, pricing: producers set cost-plus ex-works prices and, per destination, absorb
+//! a share of its tariff (border pass-through); retailers reprice with Calvo stickiness
+//! toward a markup over the cost of their inventory (retail pass-through).
+
+use crate::agents::producer::Production;
+use crate::agents::{AgentId, Producer, Purchasing, Retailer, Shelf};
+use crate::market::{Clock, Model, ProducerBoard, RetailerBoard, TariffTable, Wages};
+use crate::rng::{DrawKey, Purpose};
+use crate::units::MIN_PRICE;
+use bevy_ecs::prelude::*;
+
+/// Producer price: p ← p + adjust × ((1 + markup) × unit cost × scarcity − p), where unit
+/// cost is wages per unit plus inputs at average landed cost, and scarcity raises the
+/// price when last tick's orders were rationed.
+pub fn set_producer_prices(
+    model: Res<Model>,
+    wages: Res<Wages>,
+    mut producers: Query<(&Producer, &mut Production, &Purchasing)>,
+) {
+    let b = &model.scenario.behaviour;
+    producers.par_iter_mut().for_each(|(producer, mut prod, purchasing)| {
+        let wage = wages.per_worker[producer.region as usize].units();
+        let inputs: f64 = purchasing.lines.iter().map(|l| l.per_unit * l.cost_basis).sum();
+        prod.unit_cost = wage * prod.labour_per_unit + inputs;
+        let scarcity = 1.0 + b.scarcity_pricing * (1.0 - prod.fill_ratio).clamp(0.0, 1.0);
+        let target = (1.0 + prod.markup) * prod.unit_cost * scarcity;
+        let price = prod.price + b.producer_price_adjust * (target - prod.price);
+        prod.price = if price.is_finite() { price.max(MIN_PRICE) } else { prod.price };
+    });
+}
+
+/// Retail price: the target is (1 + retail markup) × (goods at average landed cost + retail
+/// wages per unit); the retailer moves to it this tick with probability
+/// `retail_reprice_prob` when it is above the shelf price, `retail_reprice_down_prob` when below.
+pub fn set_shelf_prices(
+    clock: Res<Clock>,
+    model: Res<Model>,
+    wages: Res<Wages>,
+    mut retailers: Query<(&AgentId, &Retailer, &mut Shelf, &Purchasing)>,
+) {
+    let sc = &*model.scenario;
+    let b = &sc.behaviour;
+    retailers.par_iter_mut().for_each(|(id, retailer, mut shelf, purchasing)| {
+        let (r, s) = (retailer.region as usize, retailer.sector as usize);
+        let wage = wages.per_worker[r].units();
+        let goods = purchasing.lines[0].cost_basis;
+        let target = (1.0 + b.retail_markup) * (goods + wage * model.retail_labour_per_unit[model.rs(r, s)]);
+        if !target.is_finite() {
+            return;
+        }
+        shelf.target_price = target.max(MIN_PRICE);
+        let u = DrawKey::new(sc.seed, id.0, clock.tick as u64, Purpose::Reprice).uniform(0);
+        let prob = if shelf.target_price > shelf.price { b.retail_reprice_prob } else { b.retail_reprice_down_prob };
+        if u < prob {
+            shelf.price = shelf.target_price;
+        }
+    });
+}
+
+/// Publishes producers' prices to each destination and retailers' shelf prices and appeal.
+/// A producer's price to a foreign destination is p × (1 + tariff)^(−absorption): with
+/// absorption 0 the tariff passes fully into the landed price.
+pub fn publish_prices(
+    model: Res<Model>,
+    table: Res<TariffTable>,
+    mut pboard: ResMut<ProducerBoard>,
+    mut rboard: ResMut<RetailerBoard>,
+    producers: Query<(&Producer, &Production)>,
+    retailers: Query<(&Retailer, &Shelf)>,
+) {
+    let sc = &*model.scenario;
+    let nr = model.n_regions;
+    for (p, prod) in &producers {
+        let (o, s) = (p.region as usize, p.sector as usize);
+        let absorption = sc.regions[o].exporter_absorption;
+        let row = &mut pboard.fob[p.idx as usize * nr..(p.idx as usize + 1) * nr];
+        for (d, fob) in row.iter_mut().enumerate() {
+            *fob = if d == o || absorption == 0.0 {
+                prod.price
+            } else {
+                (prod.price * (1.0 + table.rate(d, o, s)).powf(-absorption)).max(MIN_PRICE)
+            };
+        }
+    }
+    let b = &sc.behaviour;
+    let rboard = &mut *rboard;
+    for (r, shelf) in &retailers {
+        let k = r.idx as usize;
+        rboard.price[k] = shelf.price;
+        let relative = shelf.price / model.base_retail_price[model.rs(r.region as usize, r.sector as usize)];
+        rboard.appeal[k] = relative.powf(-b.retailer_choice_elasticity).clamp(1e-300, 1e300);
+    }
+    // Households split budgets over sectors by CES on each sector's mean shelf price
+    // relative to the base period: share ∝ budget_share × (P / P_base)^(1 − elasticity).
+    let nc = model.consumer_sectors.len();
+    for r in 0..nr {
+        let mut total = 0.0;
+        for (k, &s) in model.consumer_sectors.iter().enumerate() {
+            let range = rboard.by_region_sector[model.rs(r, s)].clone();
+            let weight = if range.is_empty() {
+                0.0
+            } else {
+                let mean = range.clone().map(|i| rboard.price[i as usize]).sum::<f64>() / range.len() as f64;
+                rboard.mean_price[model.rs(r, s)] = mean;
+                let relative = mean / model.base_retail_price[model.rs(r, s)];
+                sc.sectors[s].budget_share * relative.powf(1.0 - b.sector_price_elasticity)
+            };
+            let weight = if weight.is_finite() { weight } else { 0.0 };
+            rboard.sector_share[r * nc + k] = weight;
+            total += weight;
+        }
+        for k in 0..nc {
+            let share = &mut rboard.sector_share[r * nc + k];
+            *share = if total > 0.0 { *share / total } else { 0.0 };
+        }
+    }
+}

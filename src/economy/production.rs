@@ -1,0 +1,52 @@
+//! Phase 7, production: producers make min(capacity, plan, labour, inputs / recipe),
+//! consume inputs, and set the staff they want for the next tick. The labour moves that
+//! follow are in `labour.rs`.
+
+use crate::agents::producer::Production;
+use crate::agents::{Purchasing, Retailer, Staff};
+use crate::economy::ordering::planned_output;
+use crate::market::Model;
+use bevy_ecs::prelude::*;
+
+/// The output a producer can make: the tightest of capacity, plan, staff and each input.
+pub fn feasible_output(prod: &Production, workers: u32, purchasing: &Purchasing) -> f64 {
+    let mut q = prod.capacity.min(prod.planned);
+    if prod.labour_per_unit > 0.0 {
+        q = q.min(workers as f64 / prod.labour_per_unit);
+    }
+    for line in &purchasing.lines {
+        if line.per_unit > 0.0 {
+            q = q.min(line.stock.max(0.0) / line.per_unit);
+        }
+    }
+    if q.is_finite() { q.max(0.0) } else { 0.0 }
+}
+
+pub fn produce(model: Res<Model>, mut producers: Query<(&mut Production, &mut Purchasing, &mut Staff)>) {
+    let b = &model.scenario.behaviour;
+    producers.par_iter_mut().for_each(|(mut prod, mut purchasing, mut staff)| {
+        let q = feasible_output(&prod, staff.workers, &purchasing);
+        let mut input_cost = 0.0;
+        for line in &mut purchasing.lines {
+            let used = (line.per_unit * q).min(line.stock.max(0.0));
+            input_cost += used * line.cost_basis;
+            line.used = used;
+            line.take(used);
+        }
+        prod.output = q;
+        prod.stock += q;
+        prod.value_added = q * prod.price - input_cost;
+        // Staff for the next tick's plan, given the stock just made.
+        let next = planned_output(&prod, b.output_cover_weeks, b.inventory_adjust);
+        staff.target = (prod.labour_per_unit * next).ceil().clamp(0.0, u32::MAX as f64 / 2.0) as u32;
+    });
+}
+
+/// Retailers staff for their forecast sales.
+pub fn plan_shop_staff(model: Res<Model>, mut retailers: Query<(&Retailer, &Purchasing, &mut Staff)>) {
+    retailers.par_iter_mut().for_each(|(r, purchasing, mut staff)| {
+        let per_unit = model.retail_labour_per_unit[model.rs(r.region as usize, r.sector as usize)];
+        let want = per_unit * purchasing.lines[0].forecast;
+        staff.target = if want.is_finite() { want.ceil().clamp(0.0, u32::MAX as f64 / 2.0) as u32 } else { 0 };
+    });
+}

@@ -1,0 +1,331 @@
+//! Scenario vs counterfactual (MODEL.md §7): effects at horizons of 13, 26 and 52 weeks
+//! after the first policy event and at the end, each value averaged over the four weeks
+//! ending at the horizon, plus border and retail pass-through of the tariff changes.
+//!
+//! Only the windows' values are kept, so memory does not grow with the run's length.
+
+use crate::metrics::TickReport;
+use crate::output::{fmt_f64, fmt_opt};
+use crate::scenario::Scenario;
+use std::collections::BTreeMap;
+
+/// Weeks averaged at each horizon.
+pub const WINDOW: u32 = 4;
+/// Weeks after the first policy event at which effects are reported (plus the end).
+pub const HORIZON_WEEKS: [u32; 3] = [13, 26, 52];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Horizon {
+    pub label: String,
+    pub tick: u32,
+}
+
+/// The horizons of a run of `ticks` ticks.
+pub fn horizons(scenario: &Scenario, ticks: u32) -> Vec<Horizon> {
+    let first = scenario.first_policy_tick().unwrap_or(0);
+    let mut out: Vec<Horizon> = HORIZON_WEEKS
+        .iter()
+        .filter(|&&w| first + w < ticks)
+        .map(|&w| Horizon { label: format!("{w}w"), tick: first + w })
+        .collect();
+    if ticks > 0 {
+        out.push(Horizon { label: "end".into(), tick: ticks - 1 });
+    }
+    out
+}
+
+/// A series identified by metric and place. `NONE` marks "not applicable".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    horizon: usize,
+    metric: &'static str,
+    region: usize,
+    partner: usize,
+    sector: usize,
+}
+
+const NA: usize = usize::MAX;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Mean {
+    sum: f64,
+    n: u32,
+}
+
+impl Mean {
+    fn value(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / self.n as f64)
+    }
+}
+
+/// One row of effects.csv.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectRow {
+    pub metric: String,
+    pub region: Option<usize>,
+    pub partner: Option<usize>,
+    pub sector: Option<usize>,
+    pub horizon: String,
+    pub horizon_tick: u32,
+    pub scenario: f64,
+    pub counterfactual: f64,
+    pub change: f64,
+    pub pct_change: Option<f64>,
+}
+
+pub const HEADER: &[&str] = &[
+    "metric",
+    "region",
+    "partner",
+    "sector",
+    "horizon",
+    "horizon_tick",
+    "horizon_date",
+    "scenario",
+    "counterfactual",
+    "change",
+    "pct_change",
+];
+
+/// Collects window averages of both runs.
+pub struct Effects {
+    horizons: Vec<Horizon>,
+    runs: [BTreeMap<Key, Mean>; 2],
+}
+
+/// Which run a report belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Run {
+    Scenario = 0,
+    Counterfactual = 1,
+}
+
+impl Effects {
+    pub fn new(horizons: Vec<Horizon>) -> Effects {
+        Effects { horizons, runs: [BTreeMap::new(), BTreeMap::new()] }
+    }
+
+    pub fn horizons(&self) -> &[Horizon] {
+        &self.horizons
+    }
+
+    pub fn record(&mut self, run: Run, report: &TickReport) {
+        let t = report.tick;
+        for h in 0..self.horizons.len() {
+            let end = self.horizons[h].tick;
+            if t > end || t + WINDOW <= end {
+                continue;
+            }
+            let map = &mut self.runs[run as usize];
+            let mut add = |metric: &'static str, region: usize, partner: usize, sector: usize, v: Option<f64>| {
+                if let Some(v) = v.filter(|v| v.is_finite()) {
+                    let m = map.entry(Key { horizon: h, metric, region, partner, sector }).or_default();
+                    m.sum += v;
+                    m.n += 1;
+                }
+            };
+            for r in &report.regions {
+                let g = r.region;
+                add("gdp", g, NA, NA, Some(r.gdp));
+                add("real_gdp", g, NA, NA, Some(r.real_gdp));
+                add("cpi", g, NA, NA, Some(r.cpi));
+                add("import_price_index", g, NA, NA, Some(r.import_price_index));
+                add("employment", g, NA, NA, Some(r.employment as f64));
+                add("unemployment_rate", g, NA, NA, Some(r.unemployment_rate));
+                add("consumption", g, NA, NA, Some(r.consumption));
+                add("shortage_rate", g, NA, NA, Some(r.shortage_rate));
+                add("tariff_revenue", g, NA, NA, Some(r.tariff_revenue));
+                add("imports", g, NA, NA, Some(r.imports));
+                add("exports", g, NA, NA, Some(r.exports));
+            }
+            let mut pair_value: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+            for tr in &report.trade {
+                let (i, e, s) = (tr.importer, tr.exporter, tr.sector);
+                add("import_value", i, e, s, Some(tr.value));
+                add("import_quantity", i, e, s, Some(tr.quantity));
+                add("tariff_rate", i, e, s, Some(tr.tariff_rate));
+                add("fob_price", i, e, s, Some(tr.fob_price));
+                add("border_price", i, e, s, Some(tr.fob_price * (1.0 + tr.tariff_rate)));
+                add("landed_price", i, e, s, Some(tr.landed_price));
+                *pair_value.entry((i, e)).or_default() += tr.value;
+            }
+            for ((i, e), v) in pair_value {
+                add("import_value", i, e, NA, Some(v));
+            }
+            for s in &report.sectors {
+                let (r, k) = (s.region, s.sector);
+                add("output", r, NA, k, Some(s.output));
+                add("producer_price", r, NA, k, Some(s.producer_price));
+                add("retail_price", r, NA, k, s.retail_price);
+                add("retail_price_domestic", r, NA, k, s.retail_price_domestic);
+                add("retail_price_imported", r, NA, k, s.retail_price_imported);
+                add("inventory", r, NA, k, Some(s.inventory));
+                add("sector_shortage_rate", r, NA, k, Some(s.shortage_rate));
+            }
+        }
+    }
+
+    /// All effect rows, in a fixed order: metrics, then pass-through.
+    pub fn rows(&self) -> Vec<EffectRow> {
+        let [scen, cf] = &self.runs;
+        let mut rows = Vec::new();
+        for (key, m) in scen {
+            let (Some(s), Some(c)) = (m.value(), cf.get(key).and_then(Mean::value)) else { continue };
+            if matches!(key.metric, "border_price") {
+                continue;
+            }
+            rows.push(self.row(key.metric, key, s, c, s - c, (c != 0.0).then(|| s / c - 1.0)));
+        }
+        // Pass-through: log price response over log tariff response, where the tariff moved.
+        for (key, m) in scen {
+            if key.metric != "tariff_rate" {
+                continue;
+            }
+            let (Some(ts), Some(tc)) = (m.value(), cf.get(key).and_then(Mean::value)) else { continue };
+            let dt = ((1.0 + ts) / (1.0 + tc)).ln();
+            if dt.abs() < 0.01 {
+                continue;
+            }
+            let mean = |map: &BTreeMap<Key, Mean>, metric, region, partner, sector| {
+                map.get(&Key { horizon: key.horizon, metric, region, partner, sector }).and_then(Mean::value)
+            };
+            let (i, e, s) = (key.region, key.partner, key.sector);
+            let pairs = [
+                ("border_pass_through", "border_price", e),
+                ("retail_pass_through", "retail_price", NA),
+                ("retail_pass_through_imported", "retail_price_imported", NA),
+            ];
+            for (name, metric, partner) in pairs {
+                if let (Some(ps), Some(pc)) = (mean(scen, metric, i, partner, s), mean(cf, metric, i, partner, s))
+                    && ps > 0.0
+                    && pc > 0.0
+                {
+                    let dp = (ps / pc).ln();
+                    rows.push(self.row(name, &Key { partner: e, ..*key }, dp, dt, dp / dt, None));
+                }
+            }
+        }
+        rows
+    }
+
+    fn row(&self, metric: &str, key: &Key, s: f64, c: f64, change: f64, pct: Option<f64>) -> EffectRow {
+        let opt = |v: usize| (v != NA).then_some(v);
+        EffectRow {
+            metric: metric.to_string(),
+            region: opt(key.region),
+            partner: opt(key.partner),
+            sector: opt(key.sector),
+            horizon: self.horizons[key.horizon].label.clone(),
+            horizon_tick: self.horizons[key.horizon].tick,
+            scenario: s,
+            counterfactual: c,
+            change,
+            pct_change: pct.filter(|p| p.is_finite()),
+        }
+    }
+}
+
+/// The CSV record of a row.
+pub fn record(row: &EffectRow, scenario: &Scenario) -> Vec<String> {
+    let region = |v: Option<usize>| v.map(|r| scenario.regions[r].name.clone()).unwrap_or_default();
+    vec![
+        row.metric.clone(),
+        region(row.region),
+        region(row.partner),
+        row.sector.map(|s| scenario.sectors[s].name.clone()).unwrap_or_default(),
+        row.horizon.clone(),
+        row.horizon_tick.to_string(),
+        scenario.calendar.date_of(row.horizon_tick).to_string(),
+        fmt_f64(row.scenario),
+        fmt_f64(row.counterfactual),
+        fmt_f64(row.change),
+        fmt_opt(row.pct_change),
+    ]
+}
+
+/// The short table of headline effects printed at the end of `tradesim run`.
+pub fn headline(rows: &[EffectRow], scenario: &Scenario) -> String {
+    let Some(horizon) = ["52w", "26w", "13w", "end"].into_iter().find(|h| rows.iter().any(|r| r.horizon == *h)) else {
+        return "no effects to report (the run ended before any horizon)".into();
+    };
+    // The regions the policy is about: those naming or named by events and rules.
+    let mut regions: Vec<usize> = Vec::new();
+    for (g, p) in scenario
+        .events
+        .iter()
+        .map(|e| (e.government, e.partner))
+        .chain(scenario.rules.iter().map(|r| (r.government, r.partner)))
+    {
+        for r in [g, p] {
+            if !regions.contains(&r) {
+                regions.push(r);
+            }
+        }
+    }
+    if regions.is_empty() {
+        regions = (0..scenario.n_regions().min(2)).collect();
+    }
+    regions.truncate(4);
+    let find = |metric: &str, region: usize, partner: Option<usize>, sector: Option<usize>| {
+        rows.iter().find(|r| {
+            r.horizon == horizon
+                && r.metric == metric
+                && r.region == Some(region)
+                && r.partner == partner
+                && r.sector == sector
+        })
+    };
+    let pct = |r: Option<&EffectRow>| {
+        r.and_then(|r| r.pct_change).map(|p| format!("{:+.2}%", p * 100.0)).unwrap_or_else(|| "-".into())
+    };
+    let pp = |r: Option<&EffectRow>| r.map(|r| format!("{:+.2} pp", r.change * 100.0)).unwrap_or_else(|| "-".into());
+    let mean_pt = |metric: &str, region: usize| {
+        let v: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.horizon == horizon && r.metric == metric && r.region == Some(region))
+            .map(|r| r.change)
+            .collect();
+        if v.is_empty() { "-".to_string() } else { format!("{:.2}", v.iter().sum::<f64>() / v.len() as f64) }
+    };
+    let horizon_date = rows
+        .iter()
+        .find(|r| r.horizon == horizon)
+        .map(|r| scenario.calendar.date_of(r.horizon_tick).to_string())
+        .unwrap_or_default();
+    let mut out =
+        format!("Headline effects, scenario vs counterfactual, at {horizon} ({horizon_date}; 4-week averages)\n");
+    let mut table: Vec<Vec<String>> = vec![vec![
+        "region".into(),
+        "GDP".into(),
+        "real GDP".into(),
+        "CPI".into(),
+        "import prices".into(),
+        "imports".into(),
+        "unemployment".into(),
+        "shortages".into(),
+        "border PT".into(),
+        "retail PT".into(),
+    ]];
+    for &r in &regions {
+        table.push(vec![
+            scenario.regions[r].name.clone(),
+            pct(find("gdp", r, None, None)),
+            pct(find("real_gdp", r, None, None)),
+            pct(find("cpi", r, None, None)),
+            pct(find("import_price_index", r, None, None)),
+            pct(find("imports", r, None, None)),
+            pp(find("unemployment_rate", r, None, None)),
+            pp(find("shortage_rate", r, None, None)),
+            mean_pt("border_pass_through", r),
+            mean_pt("retail_pass_through", r),
+        ]);
+    }
+    let widths: Vec<usize> =
+        (0..table[0].len()).map(|c| table.iter().map(|row| row[c].chars().count()).max().unwrap_or(0)).collect();
+    for row in &table {
+        let cells: Vec<String> = row.iter().enumerate().map(|(c, v)| format!("{:>w$}", v, w = widths[c])).collect();
+        out.push_str(&format!("  {}\n", cells.join("  ")));
+    }
+    out.push_str("  (PT = pass-through: log price change over log tariff change, mean over tariff lines that moved)\n");
+    out
+}

@@ -1,0 +1,93 @@
+//! A simulation: one world, its schedule, and the clock. No IO happens here; a caller steps
+//! it and reads each tick's [`TickReport`]. Many simulations can live in one process: all
+//! model state is in the world (the compute thread pool is the only process-wide thing).
+
+use crate::agents::producer::Production;
+use crate::agents::{Cash, Purchasing, Shipment};
+use crate::market::Clock;
+use crate::metrics::ledger::Residuals;
+use crate::metrics::{Ledger, TickReport};
+use crate::scenario::Scenario;
+use crate::schedule::tick_schedule;
+use crate::world::build_world;
+use bevy_ecs::prelude::*;
+use std::sync::Arc;
+
+pub struct Simulation {
+    world: World,
+    schedule: Schedule,
+    scenario: Arc<Scenario>,
+}
+
+impl Simulation {
+    /// Builds the world of `scenario`; with `policy_enabled` false, its counterfactual.
+    pub fn new(scenario: Arc<Scenario>, policy_enabled: bool) -> Simulation {
+        crate::threads::ensure_pool(None);
+        let mut world = build_world(scenario.clone(), policy_enabled);
+        let (money, stocks, transit) = snapshot(&mut world, scenario.n_sectors());
+        let mut ledger = Ledger::new(money);
+        ledger.open(stocks, transit);
+        world.insert_resource(ledger);
+        world.insert_resource(TickReport::default());
+        let mut schedule = tick_schedule();
+        schedule.initialize(&mut world).expect("the tick schedule is well formed");
+        Simulation { world, schedule, scenario }
+    }
+
+    pub fn scenario(&self) -> &Arc<Scenario> {
+        &self.scenario
+    }
+
+    /// The tick the next `step` will run.
+    pub fn next_tick(&self) -> u32 {
+        self.world.resource::<Clock>().tick
+    }
+
+    /// Runs one tick and returns its report.
+    pub fn step(&mut self) -> &TickReport {
+        self.schedule.run(&mut self.world);
+        self.world.resource_mut::<Clock>().tick += 1;
+        self.world.resource::<TickReport>()
+    }
+
+    /// Worst money and goods residuals so far.
+    pub fn residuals(&self) -> Residuals {
+        self.world.resource::<Ledger>().residuals.clone()
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
+    /// Money held by all agents, cents.
+    pub fn money_total(&mut self) -> i64 {
+        snapshot(&mut self.world, self.scenario.n_sectors()).0
+    }
+}
+
+/// Money held by all agents, and goods stocks and goods in transit by sector.
+fn snapshot(world: &mut World, n_sectors: usize) -> (i64, Vec<f64>, Vec<f64>) {
+    let mut money = 0i64;
+    for cash in world.query::<&Cash>().iter(world) {
+        money += cash.0.0;
+    }
+    let mut stocks = vec![0.0; n_sectors];
+    let mut transit = vec![0.0; n_sectors];
+    for purchasing in world.query::<&Purchasing>().iter(world) {
+        for line in &purchasing.lines {
+            stocks[line.sector as usize] += line.stock;
+            transit[line.sector as usize] += line.domestic_next;
+        }
+    }
+    for (producer, prod) in world.query::<(&crate::agents::Producer, &Production)>().iter(world) {
+        stocks[producer.sector as usize] += prod.stock;
+    }
+    for ship in world.query::<&Shipment>().iter(world) {
+        transit[ship.sector as usize] += ship.quantity;
+    }
+    (money, stocks, transit)
+}

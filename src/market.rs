@@ -1,0 +1,288 @@
+//! Shared, published state: what agents of one phase may read about agents of another.
+//!
+//! Agents write only their own components. Between phases, small serial `publish_*`
+//! systems copy what others need (prices, fill ratios, tariffs) into these boards, so a
+//! parallel phase reads a snapshot and never another agent's half-written state.
+//! Cross-agent sums that agents contribute to in parallel are integer cents in
+//! [`Tally`] slots: integer addition commutes, so the totals are identical for any thread
+//! count and any order (MODEL.md §8).
+
+use crate::scenario::Scenario;
+use crate::units::Money;
+use bevy_ecs::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// Marks "no agent" in dense index slots.
+pub const NONE: u32 = u32::MAX;
+
+/// The current tick.
+#[derive(Resource, Debug, Clone, Copy, Default)]
+pub struct Clock {
+    pub tick: u32,
+}
+
+/// A vector of integer counters that agents add to in parallel.
+#[derive(Debug, Default)]
+pub struct Tally {
+    slots: Vec<AtomicI64>,
+}
+
+impl Tally {
+    pub fn new(len: usize) -> Tally {
+        Tally { slots: (0..len).map(|_| AtomicI64::new(0)).collect() }
+    }
+    #[inline]
+    pub fn add(&self, i: usize, v: i64) {
+        if v != 0 {
+            self.slots[i].fetch_add(v, Ordering::Relaxed);
+        }
+    }
+    #[inline]
+    pub fn get(&self, i: usize) -> i64 {
+        self.slots[i].load(Ordering::Relaxed)
+    }
+    pub fn clear(&mut self) {
+        for s in &mut self.slots {
+            *s.get_mut() = 0;
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+}
+
+/// Everything derived from the scenario at build time that systems read.
+#[derive(Resource, Debug, Clone)]
+pub struct Model {
+    pub scenario: Arc<Scenario>,
+    /// Whether scheduled events and reactive rules run (false in the counterfactual).
+    pub policy_enabled: bool,
+    pub n_regions: usize,
+    pub n_sectors: usize,
+    /// Consumer sectors in order; households hold one slot per entry.
+    pub consumer_sectors: Vec<usize>,
+    /// Base-period retail price by `[region][sector]` (CPI base).
+    pub base_retail_price: Vec<f64>,
+    /// Base-period landed (tariff- and transport-inclusive) price by `[importer][exporter][sector]`.
+    pub base_landed_price: Vec<f64>,
+    /// Base-period import values by `[importer][exporter][sector]` (import price index weights).
+    pub base_import_value: Vec<f64>,
+    /// Households per region.
+    pub households: Vec<u32>,
+    /// Labour market: worker-weeks per unit of output by `[region][sector]`.
+    pub labour_per_unit: Vec<f64>,
+    /// Retail worker-weeks per unit sold by `[region][sector]`.
+    pub retail_labour_per_unit: Vec<f64>,
+    /// Base-period weekly wage per worker by region, currency units.
+    pub base_wage: Vec<f64>,
+    /// Calibrated steady-state weekly household spending by region, currency units.
+    pub base_consumption: Vec<f64>,
+    /// Calibrated gross output by `[region][sector]`, units per week.
+    pub base_output: Vec<f64>,
+}
+
+impl Model {
+    #[inline]
+    pub fn rs(&self, region: usize, sector: usize) -> usize {
+        region * self.n_sectors + sector
+    }
+    #[inline]
+    pub fn ies(&self, importer: usize, exporter: usize, sector: usize) -> usize {
+        (importer * self.n_regions + exporter) * self.n_sectors + sector
+    }
+}
+
+/// Weekly wage per worker by region, in cents (indexed to CPI when the scenario says so).
+#[derive(Resource, Debug, Clone)]
+pub struct Wages {
+    pub per_worker: Vec<Money>,
+}
+
+/// One tariff cell's recent change, for in-transit grace.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Grace {
+    pub previous_rate: f64,
+    pub changed_at: u32,
+    /// Shipments that departed before `changed_at` and arrive by this tick pay `previous_rate`.
+    pub until: Option<u32>,
+}
+
+/// A tariff change announced but not yet in force (front-loading signal).
+#[derive(Debug, Clone, Copy)]
+pub struct Announcement {
+    pub importer: usize,
+    pub exporter: usize,
+    pub sector: usize,
+    pub new_rate: f64,
+    pub effective_tick: u32,
+    pub grace_until: Option<u32>,
+}
+
+/// The tariff and boycott table in force for the whole tick, published after the policy
+/// phase from the governments' schedules. Cells are `[importer][exporter][sector]`.
+#[derive(Resource, Debug, Clone)]
+pub struct TariffTable {
+    pub n_regions: usize,
+    pub n_sectors: usize,
+    pub rate: Vec<f64>,
+    pub boycott: Vec<f64>,
+    pub grace: Vec<Grace>,
+    pub announced: Vec<Announcement>,
+}
+
+impl TariffTable {
+    #[inline]
+    pub fn cell(&self, importer: usize, exporter: usize, sector: usize) -> usize {
+        (importer * self.n_regions + exporter) * self.n_sectors + sector
+    }
+    #[inline]
+    pub fn rate(&self, importer: usize, exporter: usize, sector: usize) -> f64 {
+        self.rate[self.cell(importer, exporter, sector)]
+    }
+    #[inline]
+    pub fn boycott(&self, importer: usize, exporter: usize, sector: usize) -> f64 {
+        self.boycott[self.cell(importer, exporter, sector)]
+    }
+
+    /// The rate a shipment pays at arrival: the rate in force, or the previous rate when it
+    /// departed before the last change and arrives within that change's grace period.
+    pub fn rate_at_arrival(&self, importer: usize, exporter: usize, sector: usize, departed: u32, now: u32) -> f64 {
+        let c = self.cell(importer, exporter, sector);
+        let g = self.grace[c];
+        match g.until {
+            Some(until) if departed < g.changed_at && now <= until => g.previous_rate,
+            _ => self.rate[c],
+        }
+    }
+
+    /// The rate a shipment leaving now from `exporter` to `importer` expects to pay when it
+    /// arrives `lead` ticks later, given announcements (MODEL.md §4.5 front-loading).
+    pub fn expected_rate(&self, importer: usize, exporter: usize, sector: usize, now: u32, lead: u32) -> f64 {
+        let mut rate = self.rate(importer, exporter, sector);
+        let arrival = now + lead;
+        let mut latest = 0;
+        for a in &self.announced {
+            if a.importer == importer
+                && a.exporter == exporter
+                && a.sector == sector
+                && a.effective_tick <= arrival
+                && a.effective_tick >= latest
+            {
+                let graced = a.grace_until.is_some_and(|g| arrival <= g);
+                if !graced {
+                    rate = a.new_rate;
+                    latest = a.effective_tick;
+                }
+            }
+        }
+        rate
+    }
+}
+
+/// What buyers see of each producer, by producer index.
+#[derive(Resource, Debug, Default)]
+pub struct ProducerBoard {
+    pub n_regions: usize,
+    pub region: Vec<u16>,
+    pub sector: Vec<u16>,
+    /// Price to each destination region (ex-works net of absorbed tariff), `[producer][dest]`.
+    pub fob: Vec<f64>,
+    /// Capacity, units per tick (search skips producers without any).
+    pub capacity: Vec<f64>,
+    /// Share of orders filled this tick (set in matching).
+    pub fill_ratio: Vec<f64>,
+    /// Producers of each `[region][sector]`, as a range of indices.
+    pub by_region_sector: Vec<std::ops::Range<u32>>,
+}
+
+impl ProducerBoard {
+    #[inline]
+    pub fn fob(&self, producer: u32, dest: usize) -> f64 {
+        self.fob[producer as usize * self.n_regions + dest]
+    }
+}
+
+/// What households see of each retailer, by retailer index.
+#[derive(Resource, Debug, Default)]
+pub struct RetailerBoard {
+    pub region: Vec<u16>,
+    pub sector: Vec<u16>,
+    pub price: Vec<f64>,
+    /// Logit weight of the retailer in household choice: price^(-elasticity).
+    pub appeal: Vec<f64>,
+    pub fill_ratio: Vec<f64>,
+    /// Mean shelf price by `[region][sector]`.
+    pub mean_price: Vec<f64>,
+    /// Households' budget share by `[region][consumer slot]` this tick.
+    pub sector_share: Vec<f64>,
+    /// Retailers of each `[region][sector]`, as a range of indices.
+    pub by_region_sector: Vec<std::ops::Range<u32>>,
+}
+
+/// Orders and fills in cents, summed over buyers in parallel.
+#[derive(Resource, Debug, Default)]
+pub struct OrderBook {
+    pub n_regions: usize,
+    /// Cents ordered from each producer by buyers of each destination, `[producer][dest]`.
+    pub producer_ordered: Tally,
+    /// Cents paid to each producer for filled orders, `[producer][dest]`.
+    pub producer_filled: Tally,
+    /// Cents households ordered from each retailer.
+    pub retailer_ordered: Tally,
+    /// Cents households paid each retailer.
+    pub retailer_filled: Tally,
+}
+
+impl OrderBook {
+    pub fn clear(&mut self) {
+        self.producer_ordered.clear();
+        self.producer_filled.clear();
+        self.retailer_ordered.clear();
+        self.retailer_filled.clear();
+    }
+}
+
+/// Employers (producers first, then retailers) as the labour market and income phases see them.
+#[derive(Resource, Debug, Default)]
+pub struct EmployerBoard {
+    pub region: Vec<u16>,
+    /// Fraction of current staff laid off this tick.
+    pub layoff_share: Vec<f64>,
+    /// Open vacancies this tick.
+    pub vacancies: Vec<u32>,
+    /// Dividend per owning household this tick, cents.
+    pub dividend_per_owner: Vec<i64>,
+    /// Staff counted after this tick's moves.
+    pub staff: Tally,
+    /// For each region, employers with vacancies and the running total of vacancies,
+    /// for a weighted draw by binary search.
+    pub vacancy_cdf: Vec<Vec<(f64, u32)>>,
+    /// Probability that an unemployed household of each region finds a job this tick.
+    pub job_finding: Vec<f64>,
+}
+
+/// Region-level flows households and governments add to in parallel, in cents.
+#[derive(Resource, Debug, Default)]
+pub struct HouseholdTally {
+    /// Cents households wanted to spend, `[region][sector]`.
+    pub desired: Tally,
+    /// Cents households actually spent, `[region][sector]`.
+    pub spent: Tally,
+    /// Households employed, by region.
+    pub employed: Tally,
+    /// Household income (wages + dividends + transfers), by region.
+    pub income: Tally,
+}
+
+/// Per-region transfers paid this tick.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct Transfers {
+    /// Lump-sum transfer per household, cents, by region.
+    pub per_household: Vec<i64>,
+    /// Aid per producer of the aided sector, cents, by region; with the sector.
+    pub aid_per_producer: Vec<(usize, i64)>,
+}

@@ -1,0 +1,90 @@
+//! The two identities every tick must keep (MODEL.md §3):
+//! money is constant, and for every sector
+//! production = intermediate use + household consumption + Δinventories + Δin-transit
+//!              + transport loss (the iceberg cost of delivery).
+
+use bevy_ecs::prelude::*;
+use serde::Serialize;
+
+/// One tick's goods flows and stocks by sector.
+#[derive(Debug, Clone)]
+pub struct GoodsFlows {
+    pub production: Vec<f64>,
+    pub used: Vec<f64>,
+    pub consumed: Vec<f64>,
+    pub loss: Vec<f64>,
+    /// Stocks held by producers (output and inputs) and retailers.
+    pub stocks: Vec<f64>,
+    /// Goods in transit, as shipped (shipments and domestic fills due next tick).
+    pub transit: Vec<f64>,
+}
+
+impl GoodsFlows {
+    pub fn new(n_sectors: usize) -> GoodsFlows {
+        let z = vec![0.0; n_sectors];
+        GoodsFlows {
+            production: z.clone(),
+            used: z.clone(),
+            consumed: z.clone(),
+            loss: z.clone(),
+            stocks: z.clone(),
+            transit: z,
+        }
+    }
+}
+
+/// Worst residuals so far, reported in the manifest.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Residuals {
+    /// Money at the start, cents.
+    pub money_initial: i64,
+    /// Largest |money now − money at start| seen, cents.
+    pub money_worst: i64,
+    pub money_worst_tick: Option<u32>,
+    /// Largest relative goods-balance residual seen over sectors and ticks.
+    pub goods_worst: f64,
+    pub goods_worst_tick: Option<u32>,
+    pub goods_worst_sector: Option<usize>,
+}
+
+#[derive(Resource, Debug, Clone)]
+pub struct Ledger {
+    pub residuals: Residuals,
+    previous: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+impl Ledger {
+    pub fn new(money_initial: i64) -> Ledger {
+        Ledger { residuals: Residuals { money_initial, ..Default::default() }, previous: None }
+    }
+
+    /// Starts the goods accounts from the stocks of the freshly built world.
+    pub fn open(&mut self, stocks: Vec<f64>, transit: Vec<f64>) {
+        self.previous = Some((stocks, transit));
+    }
+
+    pub fn record(&mut self, tick: u32, money: i64, goods: &GoodsFlows) {
+        let gap = (money - self.residuals.money_initial).abs();
+        if gap > self.residuals.money_worst || self.residuals.money_worst_tick.is_none() {
+            self.residuals.money_worst = self.residuals.money_worst.max(gap);
+            self.residuals.money_worst_tick = Some(tick);
+        }
+        if let Some((stocks, transit)) = &self.previous {
+            for s in 0..goods.production.len() {
+                let uses = goods.used[s]
+                    + goods.consumed[s]
+                    + (goods.stocks[s] - stocks[s])
+                    + (goods.transit[s] - transit[s])
+                    + goods.loss[s];
+                let scale = goods.production[s].max(goods.stocks[s] + goods.transit[s]).max(1e-300);
+                let residual = (goods.production[s] - uses).abs() / scale;
+                if residual > self.residuals.goods_worst || !residual.is_finite() {
+                    self.residuals.goods_worst = if residual.is_finite() { residual } else { f64::MAX };
+                    self.residuals.goods_worst_tick = Some(tick);
+                    self.residuals.goods_worst_sector = Some(s);
+                }
+            }
+        }
+        self.previous = Some((goods.stocks.clone(), goods.transit.clone()));
+    }
+}

@@ -1,0 +1,444 @@
+//! Phase 9, metrics: aggregates this tick's series into a [`TickReport`] (the rows of the
+//! output files), checks the money and goods identities, and records what governments'
+//! rules will observe next tick. It reads agents and never changes them.
+//!
+//! Sums over agents run serially in query order, which is the spawn order and the same for
+//! any thread count, so the floating-point results are reproducible bit for bit.
+
+pub mod ledger;
+
+pub use ledger::Ledger;
+
+use crate::agents::government::PolicyChange;
+use crate::agents::producer::Production;
+use crate::agents::{Cash, Government, Household, PolicyState, Producer, Purchasing, Retailer, Shelf, Shipment};
+use crate::economy::customs::CustomsLedger;
+use crate::market::{Clock, HouseholdTally, Model, ProducerBoard, RetailerBoard, TariffTable, Wages};
+use crate::units::CENTS_PER_UNIT;
+use bevy_ecs::prelude::*;
+
+/// What policy rules see: last tick's measurements (MODEL.md §4.1).
+#[derive(Resource, Debug, Clone)]
+pub struct Observed {
+    pub n_regions: usize,
+    pub gdp: Vec<f64>,
+    /// GDP smoothed over about four weeks.
+    pub gdp_avg: Vec<f64>,
+    pub cpi: Vec<f64>,
+    /// Shortage rate of buyers in `[region][sector]` (households and firms).
+    pub shortage_rate: Vec<f64>,
+    /// Imports plus exports between `[region][partner]`, currency units per week.
+    pub bilateral_trade: Vec<f64>,
+    /// The same, smoothed over about four weeks.
+    pub bilateral_trade_avg: Vec<f64>,
+}
+
+impl Observed {
+    pub fn new(model: &Model) -> Observed {
+        let (nr, ns) = (model.n_regions, model.n_sectors);
+        let mut trade = vec![0.0; nr * nr];
+        for i in 0..nr {
+            for e in 0..nr {
+                if i == e {
+                    continue;
+                }
+                for s in 0..ns {
+                    let v = model.base_import_value[model.ies(i, e, s)];
+                    trade[i * nr + e] += v;
+                    trade[e * nr + i] += v;
+                }
+            }
+        }
+        Observed {
+            n_regions: nr,
+            gdp: model.base_consumption.clone(),
+            gdp_avg: model.base_consumption.clone(),
+            cpi: vec![1.0; nr],
+            shortage_rate: vec![0.0; nr * ns],
+            bilateral_trade: trade.clone(),
+            bilateral_trade_avg: trade,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegionRow {
+    pub region: usize,
+    pub gdp: f64,
+    pub real_gdp: f64,
+    pub cpi: f64,
+    pub import_price_index: f64,
+    pub employment: u64,
+    pub unemployment_rate: f64,
+    pub consumption: f64,
+    pub shortage_rate: f64,
+    pub tariff_revenue: f64,
+    pub imports: f64,
+    pub exports: f64,
+    pub wage: f64,
+    pub government_cash: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TradeRow {
+    pub exporter: usize,
+    pub importer: usize,
+    pub sector: usize,
+    /// Units that arrived this tick.
+    pub quantity: f64,
+    /// Invoice value of this tick's arrivals, currency units.
+    pub value: f64,
+    pub tariff_rate: f64,
+    pub tariff_paid: f64,
+    pub boycott: f64,
+    pub fob_price: f64,
+    pub landed_price: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SectorRow {
+    pub region: usize,
+    pub sector: usize,
+    pub output: f64,
+    pub capacity: f64,
+    pub producer_price: f64,
+    pub retail_price: Option<f64>,
+    pub retail_price_domestic: Option<f64>,
+    pub retail_price_imported: Option<f64>,
+    pub inventory: f64,
+    pub inventory_to_sales: Option<f64>,
+    pub unfilled_orders: f64,
+    pub shortage_rate: f64,
+    pub household_demand: f64,
+    pub household_spending: f64,
+}
+
+/// This tick's series: the rows streamed to the output files.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct TickReport {
+    pub tick: u32,
+    pub regions: Vec<RegionRow>,
+    pub trade: Vec<TradeRow>,
+    pub sectors: Vec<SectorRow>,
+    pub policy: Vec<PolicyChange>,
+}
+
+/// Per region-sector accumulators for one tick.
+#[derive(Clone, Default)]
+struct Cell {
+    output: f64,
+    capacity: f64,
+    price_x_capacity: f64,
+    producer_count: f64,
+    price_sum: f64,
+    value_added: f64,
+    stock: f64,
+    sales_units: f64,
+    unfilled_units: f64,
+    retail_sold: f64,
+    retail_revenue: f64,
+    retail_price_x_sold: f64,
+    retail_price_sum: f64,
+    retail_count: f64,
+    dom_weight: f64,
+    dom_price: f64,
+    imp_weight: f64,
+    imp_price: f64,
+    buyer_ordered: f64,
+    buyer_unfilled: f64,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn measure(
+    clock: Res<Clock>,
+    model: Res<Model>,
+    table: Res<TariffTable>,
+    pboard: Res<ProducerBoard>,
+    _rboard: Res<RetailerBoard>,
+    customs: Res<CustomsLedger>,
+    tally: Res<HouseholdTally>,
+    wages: Res<Wages>,
+    producers: Query<(&Producer, &Production, &Purchasing, &Cash)>,
+    retailers: Query<(&Retailer, &Shelf, &Purchasing, &Cash)>,
+    households: Query<&Cash, With<Household>>,
+    governments: Query<(&Government, &Cash, &PolicyState)>,
+    shipments: Query<&Shipment>,
+    mut report: ResMut<TickReport>,
+    mut observed: ResMut<Observed>,
+    mut ledger: ResMut<Ledger>,
+) {
+    let sc = &*model.scenario;
+    let (nr, ns) = (model.n_regions, model.n_sectors);
+    let rs = |r: usize, s: usize| r * ns + s;
+    let mut cells = vec![Cell::default(); nr * ns];
+    let mut goods = ledger::GoodsFlows::new(ns);
+    let mut money: i64 = 0;
+    let mut fob_sum = vec![0.0; nr * nr * ns];
+    let mut fob_n = vec![0.0; nr * nr * ns];
+
+    let account_line =
+        |goods: &mut ledger::GoodsFlows, cells: &mut [Cell], region: usize, line: &crate::agents::InputLine| {
+            let s = line.sector as usize;
+            goods.stocks[s] += line.stock;
+            goods.transit[s] += line.domestic_next;
+            goods.used[s] += line.used;
+            goods.loss[s] += line.arrived_domestic_loss;
+            let c = &mut cells[rs(region, s)];
+            c.buyer_ordered += line.ordered.0 as f64;
+            c.buyer_unfilled += line.unfilled.0 as f64;
+        };
+
+    for (p, prod, purchasing, cash) in &producers {
+        let (r, s) = (p.region as usize, p.sector as usize);
+        money += cash.0.0;
+        let c = &mut cells[rs(r, s)];
+        c.output += prod.output;
+        c.capacity += prod.capacity;
+        c.price_x_capacity += prod.price * prod.capacity;
+        c.producer_count += 1.0;
+        c.price_sum += prod.price;
+        c.value_added += prod.value_added;
+        c.stock += prod.stock;
+        c.sales_units += prod.shipped;
+        c.unfilled_units += prod.ordered * (1.0 - prod.fill_ratio);
+        goods.production[s] += prod.output;
+        goods.stocks[s] += prod.stock;
+        for line in &purchasing.lines {
+            account_line(&mut goods, &mut cells, r, line);
+            cells[rs(r, line.sector as usize)].stock += line.stock;
+        }
+        for d in 0..nr {
+            let k = (d * nr + r) * ns + s;
+            fob_sum[k] += pboard.fob(p.idx, d);
+            fob_n[k] += 1.0;
+        }
+    }
+    for (rt, shelf, purchasing, cash) in &retailers {
+        let (r, s) = (rt.region as usize, rt.sector as usize);
+        money += cash.0.0;
+        let line = &purchasing.lines[0];
+        account_line(&mut goods, &mut cells, r, line);
+        goods.consumed[s] += shelf.sold;
+        let c = &mut cells[rs(r, s)];
+        c.stock += line.stock;
+        c.retail_sold += shelf.sold;
+        c.retail_revenue += shelf.revenue as f64 / CENTS_PER_UNIT;
+        c.retail_price_x_sold += shelf.price * shelf.sold;
+        c.retail_price_sum += shelf.price;
+        c.retail_count += 1.0;
+        c.value_added += shelf.revenue as f64 / CENTS_PER_UNIT - shelf.cost_of_sales;
+        c.unfilled_units += shelf.ordered * (1.0 - shelf.fill_ratio);
+        let weight = shelf.sold.max(1e-12);
+        let imported = line.imported_share();
+        c.dom_weight += weight * (1.0 - imported);
+        c.dom_price += weight * (1.0 - imported) * shelf.price;
+        c.imp_weight += weight * imported;
+        c.imp_price += weight * imported * shelf.price;
+    }
+    for cash in &households {
+        money += cash.0.0;
+    }
+    report.policy.clear();
+    let mut gov_cash = vec![0.0; nr];
+    for (gov, cash, policy) in &governments {
+        money += cash.0.0;
+        gov_cash[gov.region as usize] = cash.0.units();
+        report.policy.extend(policy.log.iter().cloned());
+    }
+    report.policy.sort_by_key(|c| (c.government, c.partner, c.sector));
+    for ship in &shipments {
+        goods.transit[ship.sector as usize] += ship.quantity;
+    }
+    for i in 0..nr {
+        for e in 0..nr {
+            for s in 0..ns {
+                let c = customs.cell(i, e, s);
+                goods.loss[s] += customs.shipped[c] - customs.received[c];
+            }
+        }
+    }
+    ledger.record(clock.tick, money, &goods);
+
+    // --- trade
+    report.trade.clear();
+    let mut imports = vec![0.0; nr];
+    let mut exports = vec![0.0; nr];
+    let mut bilateral = vec![0.0; nr * nr];
+    for e in 0..nr {
+        for i in 0..nr {
+            for s in 0..ns {
+                if !sc.sectors[s].tradable {
+                    continue;
+                }
+                let c = customs.cell(i, e, s);
+                let k = (i * nr + e) * ns + s;
+                let fob = if fob_n[k] > 0.0 { fob_sum[k] / fob_n[k] } else { 0.0 };
+                let rate = if i == e { 0.0 } else { table.rate(i, e, s) };
+                let (quantity, value, tariff) = if i == e {
+                    (0.0, 0.0, 0.0)
+                } else {
+                    (
+                        customs.received[c],
+                        customs.value[c] as f64 / CENTS_PER_UNIT,
+                        customs.tariff[c] as f64 / CENTS_PER_UNIT,
+                    )
+                };
+                if i != e {
+                    imports[i] += value;
+                    exports[e] += value;
+                    bilateral[i * nr + e] += value;
+                    bilateral[e * nr + i] += value;
+                }
+                if i == e {
+                    continue;
+                }
+                report.trade.push(TradeRow {
+                    exporter: e,
+                    importer: i,
+                    sector: s,
+                    quantity,
+                    value,
+                    tariff_rate: rate,
+                    tariff_paid: tariff,
+                    boycott: table.boycott(i, e, s),
+                    fob_price: fob,
+                    landed_price: fob * (1.0 + rate) * (1.0 + sc.transport_cost(e, i)),
+                });
+            }
+        }
+    }
+
+    // --- sectors
+    report.sectors.clear();
+    let mut shortage = vec![0.0; nr * ns];
+    for r in 0..nr {
+        for s in 0..ns {
+            let c = &cells[rs(r, s)];
+            let desired = tally.desired.get(rs(r, s)) as f64;
+            let spent = tally.spent.get(rs(r, s)) as f64;
+            let wanted = desired + c.buyer_ordered;
+            let missing = (desired - spent) + c.buyer_unfilled;
+            shortage[rs(r, s)] = if wanted > 0.0 { (missing / wanted).clamp(0.0, 1.0) } else { 0.0 };
+            let producer_price = if c.capacity > 0.0 {
+                c.price_x_capacity / c.capacity
+            } else if c.producer_count > 0.0 {
+                c.price_sum / c.producer_count
+            } else {
+                0.0
+            };
+            let retail_price = retail_price(c);
+            let sales = c.sales_units + c.retail_sold;
+            report.sectors.push(SectorRow {
+                region: r,
+                sector: s,
+                output: c.output,
+                capacity: c.capacity,
+                producer_price,
+                retail_price,
+                retail_price_domestic: (c.dom_weight > 1e-9 * (c.dom_weight + c.imp_weight))
+                    .then(|| c.dom_price / c.dom_weight),
+                retail_price_imported: (c.imp_weight > 1e-9 * (c.dom_weight + c.imp_weight))
+                    .then(|| c.imp_price / c.imp_weight),
+                inventory: c.stock,
+                inventory_to_sales: (sales > 0.0).then(|| c.stock / sales),
+                unfilled_orders: c.unfilled_units,
+                shortage_rate: shortage[rs(r, s)],
+                household_demand: desired / CENTS_PER_UNIT,
+                household_spending: spent / CENTS_PER_UNIT,
+            });
+        }
+    }
+
+    // --- regions
+    report.regions.clear();
+    for r in 0..nr {
+        let mut cpi_num = 0.0;
+        let mut cpi_den = 0.0;
+        for &s in &model.consumer_sectors {
+            if let Some(p) = retail_price(&cells[rs(r, s)]) {
+                let w = sc.sectors[s].budget_share;
+                cpi_num += w * p / model.base_retail_price[rs(r, s)];
+                cpi_den += w;
+            }
+        }
+        let cpi = if cpi_den > 0.0 { cpi_num / cpi_den } else { 1.0 };
+        let mut ipi_num = 0.0;
+        let mut ipi_den = 0.0;
+        for e in 0..nr {
+            if e == r {
+                continue;
+            }
+            for s in 0..ns {
+                let w = model.base_import_value[model.ies(r, e, s)];
+                let k = (r * nr + e) * ns + s;
+                if w > 0.0 && fob_n[k] > 0.0 {
+                    let landed = fob_sum[k] / fob_n[k] * (1.0 + table.rate(r, e, s)) * (1.0 + sc.transport_cost(e, r));
+                    ipi_num += w * landed / model.base_landed_price[model.ies(r, e, s)];
+                    ipi_den += w;
+                }
+            }
+        }
+        let ipi = if ipi_den > 0.0 { ipi_num / ipi_den } else { 1.0 };
+        let (mut desired, mut spent) = (0.0, 0.0);
+        let mut value_added = 0.0;
+        for s in 0..ns {
+            desired += tally.desired.get(rs(r, s)) as f64;
+            spent += tally.spent.get(rs(r, s)) as f64;
+            value_added += cells[rs(r, s)].value_added;
+        }
+        let tariff_revenue = customs.revenue[r] as f64 / CENTS_PER_UNIT;
+        let gdp = value_added + tariff_revenue;
+        let employment = tally.employed.get(r).max(0) as u64;
+        let h = model.households[r] as f64;
+        report.regions.push(RegionRow {
+            region: r,
+            gdp,
+            real_gdp: gdp / cpi,
+            cpi,
+            import_price_index: ipi,
+            employment,
+            unemployment_rate: if h > 0.0 { 1.0 - employment as f64 / h } else { 0.0 },
+            consumption: spent / CENTS_PER_UNIT,
+            shortage_rate: if desired > 0.0 { ((desired - spent) / desired).clamp(0.0, 1.0) } else { 0.0 },
+            tariff_revenue,
+            imports: imports[r],
+            exports: exports[r],
+            wage: wages.per_worker[r].units(),
+            government_cash: gov_cash[r],
+        });
+    }
+    report.tick = clock.tick;
+
+    // --- what rules observe next tick
+    const SMOOTH: f64 = 0.25;
+    for row in &report.regions {
+        let r = row.region;
+        observed.gdp[r] = row.gdp;
+        observed.gdp_avg[r] += SMOOTH * (row.gdp - observed.gdp_avg[r]);
+        observed.cpi[r] = row.cpi;
+    }
+    observed.shortage_rate.copy_from_slice(&shortage);
+    observed.bilateral_trade.copy_from_slice(&bilateral);
+    for (avg, now) in observed.bilateral_trade_avg.iter_mut().zip(&bilateral) {
+        *avg += SMOOTH * (now - *avg);
+    }
+}
+
+fn retail_price(c: &Cell) -> Option<f64> {
+    if c.retail_sold > 0.0 {
+        Some(c.retail_price_x_sold / c.retail_sold)
+    } else if c.retail_count > 0.0 {
+        Some(c.retail_price_sum / c.retail_count)
+    } else {
+        None
+    }
+}
+
+/// Clears the per-tick tallies agents add to; first system of the tick.
+pub fn open_tick(mut book: ResMut<crate::market::OrderBook>, mut tally: ResMut<HouseholdTally>) {
+    book.clear();
+    tally.desired.clear();
+    tally.spent.clear();
+    tally.employed.clear();
+    tally.income.clear();
+}

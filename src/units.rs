@@ -1,0 +1,150 @@
+//! Units of account: money is integer minor units (cents), goods are `f64` quantities.
+//!
+//! Every payment in the model moves a [`Money`] amount computed once and applied to both
+//! sides, so the world's money stock is conserved exactly (MODEL.md §3).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
+
+/// Minor units (cents) per currency unit.
+pub const CENTS_PER_UNIT: f64 = 100.0;
+
+/// An amount of money in integer minor units (cents).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Money(pub i64);
+
+impl Money {
+    pub const ZERO: Money = Money(0);
+
+    /// The nearest cent to `units` currency units; non-finite or negative input gives zero,
+    /// and the result saturates instead of overflowing.
+    pub fn from_units(units: f64) -> Money {
+        Money(to_cents(units * CENTS_PER_UNIT))
+    }
+
+    /// Cents rounded down from a non-negative cent amount in floating point.
+    pub fn floor_cents(cents: f64) -> Money {
+        if cents.is_finite() && cents > 0.0 {
+            Money(cents.floor().min(i64::MAX as f64 / 4.0) as i64)
+        } else {
+            Money::ZERO
+        }
+    }
+
+    /// The amount in currency units (for output only; never used to move money).
+    pub fn units(self) -> f64 {
+        self.0 as f64 / CENTS_PER_UNIT
+    }
+
+    pub fn cents(self) -> i64 {
+        self.0
+    }
+
+    pub fn max(self, other: Money) -> Money {
+        Money(self.0.max(other.0))
+    }
+
+    pub fn min(self, other: Money) -> Money {
+        Money(self.0.min(other.0))
+    }
+
+    pub fn is_positive(self) -> bool {
+        self.0 > 0
+    }
+}
+
+/// Rounds a non-negative cent amount to the nearest integer; non-finite or negative gives 0.
+/// Amounts are capped far below `i64::MAX` so that sums of many of them cannot overflow.
+pub fn to_cents(cents: f64) -> i64 {
+    if cents.is_finite() && cents > 0.0 { cents.round().min(i64::MAX as f64 / 4.0) as i64 } else { 0 }
+}
+
+impl Add for Money {
+    type Output = Money;
+    fn add(self, rhs: Money) -> Money {
+        Money(self.0 + rhs.0)
+    }
+}
+impl Sub for Money {
+    type Output = Money;
+    fn sub(self, rhs: Money) -> Money {
+        Money(self.0 - rhs.0)
+    }
+}
+impl AddAssign for Money {
+    fn add_assign(&mut self, rhs: Money) {
+        self.0 += rhs.0;
+    }
+}
+impl SubAssign for Money {
+    fn sub_assign(&mut self, rhs: Money) {
+        self.0 -= rhs.0;
+    }
+}
+impl Neg for Money {
+    type Output = Money;
+    fn neg(self) -> Money {
+        Money(-self.0)
+    }
+}
+impl Sum for Money {
+    fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
+        Money(iter.map(|m| m.0).sum())
+    }
+}
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+}
+
+/// The smallest price the model lets any agent post, so that quantities computed as
+/// value / price stay finite when a sector's costs collapse to zero.
+pub const MIN_PRICE: f64 = 1e-6;
+
+/// The value in cents of `quantity` units at `price` currency units per unit.
+pub fn value_cents(quantity: f64, price: f64) -> i64 {
+    to_cents(quantity * price * CENTS_PER_UNIT)
+}
+
+/// The quantity bought by `cents` at `price` currency units per unit.
+pub fn quantity_for(cents: i64, price: f64) -> f64 {
+    if cents <= 0 {
+        return 0.0;
+    }
+    cents as f64 / (price.max(MIN_PRICE) * CENTS_PER_UNIT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_is_safe_for_nonsense() {
+        assert_eq!(to_cents(f64::NAN), 0);
+        assert_eq!(to_cents(f64::INFINITY), 0);
+        assert_eq!(to_cents(-5.0), 0);
+        assert_eq!(to_cents(2.5), 3);
+        assert!(to_cents(1e300) > 0);
+        assert_eq!(Money::from_units(12.345), Money(1235));
+        assert_eq!(Money::floor_cents(99.99), Money(99));
+    }
+
+    #[test]
+    fn display_shows_currency_units() {
+        assert_eq!(Money(-1205).to_string(), "-12.05");
+        assert_eq!(Money(7).to_string(), "0.07");
+    }
+
+    #[test]
+    fn quantity_round_trips_value() {
+        let cents = value_cents(3.0, 2.5);
+        assert_eq!(cents, 750);
+        assert!((quantity_for(cents, 2.5) - 3.0).abs() < 1e-12);
+        assert_eq!(quantity_for(100, 0.0), 100.0 / (MIN_PRICE * 100.0));
+    }
+}
