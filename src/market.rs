@@ -256,6 +256,10 @@ pub struct EmployerBoard {
     pub vacancies: Vec<u32>,
     /// Dividend per owning household this tick, cents.
     pub dividend_per_owner: Vec<i64>,
+    /// Capital called from each owning household this tick, cents.
+    pub capital_call_per_owner: Vec<i64>,
+    /// Capital owners actually paid in this tick, by employer.
+    pub capital_paid: Tally,
     /// Staff counted after this tick's moves.
     pub staff: Tally,
     /// For each region, employers with vacancies and the running total of vacancies,

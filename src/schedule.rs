@@ -142,6 +142,7 @@ pub fn tick_schedule() -> Schedule {
             income::publish_payouts,
             income::recycle_revenue,
             income::receive_income,
+            income::collect_capital,
             income::receive_aid,
         )
             .chain()

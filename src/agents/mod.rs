@@ -48,6 +48,8 @@ pub struct Staff {
     pub revenue_avg: f64,
     /// Dividend paid to each owner this tick.
     pub dividend_per_owner: Money,
+    /// Capital asked of each owner this tick, when cash is below the buffer.
+    pub capital_call_per_owner: Money,
 }
 
 /// One supplier relationship of a buyer for one input.
@@ -57,6 +59,8 @@ pub struct SupplierSlot {
     pub producer: u32,
     /// Cents ordered from it this tick.
     pub order_cents: i64,
+    /// Its share of the line's orders (moves gradually toward the logit share).
+    pub share: f64,
 }
 
 /// One purchased good of a buyer: a producer's input or a retailer's merchandise.
@@ -69,8 +73,11 @@ pub struct InputLine {
     pub stock: f64,
     /// Units on hand that came from abroad (for the domestic/imported retail price split).
     pub imported_stock: f64,
-    /// Average landed cost per unit on hand, currency units.
+    /// Average landed cost per unit on hand, currency units (inventory accounting).
     pub cost_basis: f64,
+    /// What a unit costs to replace now: suppliers' landed costs weighted by order shares
+    /// (what firms price on).
+    pub replacement_cost: f64,
     /// Units (as they will arrive) paid for and not yet arrived.
     pub in_transit: f64,
     /// Domestic fills arriving next tick: units as shipped, and their invoice value.
@@ -100,7 +107,8 @@ impl InputLine {
             domestic_next: 0.0,
             domestic_next_value: Money::ZERO,
             forecast: 0.0,
-            suppliers: vec![SupplierSlot { producer: crate::market::NONE, order_cents: 0 }; slots],
+            suppliers: vec![SupplierSlot { producer: crate::market::NONE, order_cents: 0, share: 0.0 }; slots],
+            replacement_cost: 1.0,
             ordered: Money::ZERO,
             unfilled: Money::ZERO,
             used: 0.0,

@@ -16,6 +16,8 @@ pub struct Producer {
 pub struct Production {
     /// Units per tick at most.
     pub capacity: f64,
+    /// Capacity at the start; capacity never falls below a tenth of it.
+    pub base_capacity: f64,
     /// Worker-weeks per unit.
     pub labour_per_unit: f64,
     pub markup: f64,

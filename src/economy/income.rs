@@ -11,16 +11,23 @@ use crate::scenario::Recycling;
 use crate::units::{CENTS_PER_UNIT, Money};
 use bevy_ecs::prelude::*;
 
-/// Wages move with last tick's CPI by `wage_indexation` (0 = fixed nominal wages).
+/// Wages: a Phillips curve anchors nominal demand. Each week the wage moves by
+/// `wage_flexibility` × (target unemployment − last week's unemployment), plus
+/// `wage_indexation` × last week's CPI inflation.
 pub fn index_wages(model: Res<Model>, observed: Res<Observed>, mut wages: ResMut<Wages>) {
-    let k = model.scenario.behaviour.wage_indexation;
-    if k == 0.0 {
-        return;
-    }
+    let b = &model.scenario.behaviour;
+    let target = 1.0 - b.target_employment;
     for (r, wage) in wages.per_worker.iter_mut().enumerate() {
-        let cpi = observed.cpi[r];
-        let w = model.base_wage[r] * (1.0 + k * (cpi - 1.0));
-        *wage = Money::from_units(w.max(0.0));
+        if model.households[r] == 0 {
+            continue;
+        }
+        let inflation =
+            if observed.cpi_previous[r] > 0.0 { observed.cpi[r] / observed.cpi_previous[r] - 1.0 } else { 0.0 };
+        let growth = b.wage_flexibility * (target - observed.unemployment_rate[r]) + b.wage_indexation * inflation;
+        let w = wage.units() * (1.0 + growth);
+        if w.is_finite() && w > 0.0 {
+            *wage = Money::from_units(w);
+        }
     }
 }
 
@@ -38,18 +45,29 @@ pub fn pay_wages_and_dividends(model: Res<Model>, wages: Res<Wages>, mut firms: 
         let buffer = Money::from_units(b.cash_buffer_weeks * staff.revenue_avg);
         let excess = cash.0 - buffer;
         staff.dividend_per_owner = Money::ZERO;
-        if excess.is_positive() && staff.owners > 0 {
-            let dividend = Money::floor_cents(excess.0 as f64 * b.dividend_rate);
-            let per_owner = Money(dividend.0 / staff.owners as i64);
-            cash.0 -= Money(per_owner.0 * staff.owners as i64);
-            staff.dividend_per_owner = per_owner;
+        staff.capital_call_per_owner = Money::ZERO;
+        if staff.owners > 0 {
+            let owners = staff.owners as i64;
+            if excess.is_positive() {
+                let dividend = Money::floor_cents(excess.0 as f64 * b.dividend_rate);
+                let per_owner = Money(dividend.0 / owners);
+                cash.0 -= Money(per_owner.0 * owners);
+                staff.dividend_per_owner = per_owner;
+            } else {
+                // Below its buffer, the firm asks its owners to put money back in.
+                let call = Money::floor_cents(-excess.0 as f64 * b.dividend_rate);
+                staff.capital_call_per_owner = Money(call.0 / owners);
+            }
         }
     });
 }
 
 pub fn publish_payouts(mut board: ResMut<EmployerBoard>, firms: Query<&Staff>) {
+    let board = &mut *board;
+    board.capital_paid.clear();
     for staff in &firms {
         board.dividend_per_owner[staff.employer as usize] = staff.dividend_per_owner.0;
+        board.capital_call_per_owner[staff.employer as usize] = staff.capital_call_per_owner.0;
     }
 }
 
@@ -105,12 +123,24 @@ pub fn receive_income(
             income += wages.per_worker[r].0;
             tally.employed.add(r, 1);
         }
+        let mut paid_in = 0;
         if hh.owner_of != NONE {
-            income += board.dividend_per_owner[hh.owner_of as usize];
+            let firm = hh.owner_of as usize;
+            income += board.dividend_per_owner[firm];
+            // A capital call is paid from cash, as far as cash goes.
+            paid_in = board.capital_call_per_owner[firm].min(cash.0.0 + income).max(0);
+            board.capital_paid.add(firm, paid_in);
         }
-        cash.0 += Money(income);
+        cash.0 += Money(income - paid_in);
         tally.income.add(r, income);
         hh.income += smoothing * (income as f64 / CENTS_PER_UNIT - hh.income);
+    });
+}
+
+/// Firms receive what their owners paid in against capital calls.
+pub fn collect_capital(board: Res<EmployerBoard>, mut firms: Query<(&Staff, &mut Cash)>) {
+    firms.par_iter_mut().for_each(|(staff, mut cash)| {
+        cash.0 += Money(board.capital_paid.get(staff.employer as usize));
     });
 }
 

@@ -6,7 +6,7 @@
 //! increases that land after a supply's arrival raise its target (front-loading).
 
 use crate::agents::producer::Production;
-use crate::agents::{AgentId, Home, InputLine, Purchasing, Retailer, Shelf};
+use crate::agents::{AgentId, Home, InputLine, Purchasing, Retailer, Shelf, SupplierSlot};
 use crate::market::{Clock, Model, NONE, OrderBook, ProducerBoard, TariffTable};
 use crate::rng::{DrawKey, Purpose};
 use crate::scenario::Scenario;
@@ -16,6 +16,7 @@ use bevy_ecs::prelude::*;
 /// What a buyer needs to price and place its orders this tick.
 pub struct Buyer<'a> {
     pub sc: &'a Scenario,
+    pub model: &'a Model,
     pub table: &'a TariffTable,
     pub board: &'a ProducerBoard,
     pub book: &'a OrderBook,
@@ -31,7 +32,10 @@ pub struct Offer {
     pub lead: u32,
     pub fob: f64,
     pub transport: f64,
-    /// Landed cost per unit received at the expected tariff, divided by (1 − boycott share);
+    /// Landed cost per unit received at the expected tariff, currency units.
+    pub landed: f64,
+    /// Landed cost per unit received at the expected tariff, relative to the base period's
+    /// landed cost of the same origin (Armington weights), divided by (1 − boycott share);
     /// infinite when boycotted entirely.
     pub cost: f64,
     /// Increase of the tariff announced for after this supply would arrive (front-loading).
@@ -53,8 +57,9 @@ impl Buyer<'_> {
             (expected, self.table.boycott(self.region, origin, sector), (later - expected.max(now_rate)).max(0.0))
         };
         let landed = fob * (1.0 + rate) * (1.0 + transport);
-        let cost = if boycott >= 1.0 { f64::INFINITY } else { landed / (1.0 - boycott) };
-        Offer { origin, lead, fob, transport, cost, pending_increase }
+        let relative = landed / self.model.base_landed_price[self.model.ies(self.region, origin, sector)];
+        let cost = if boycott >= 1.0 { f64::INFINITY } else { relative / (1.0 - boycott) };
+        Offer { origin, lead, fob, transport, landed, cost, pending_increase }
     }
 
     /// With probability `search_prob`, samples one producer of the line's sector (any
@@ -107,16 +112,20 @@ impl Buyer<'_> {
         if let Some(k) = worst
             && cand_cost < worst_cost * (1.0 - b.switch_threshold).max(0.0)
         {
-            line.suppliers[k].producer = candidate;
+            line.suppliers[k] = SupplierSlot { producer: candidate, order_cents: 0, share: 0.0 };
         }
     }
 
-    /// Orders up to the target position for one line; `forecast` is units needed per tick.
+    /// Orders up to the target position for one line. Each supplier's share of the line
+    /// moves a fraction `source_adjust` of the way to its logit share on (Armington-relative)
+    /// landed cost each tick: buyers re-source gradually, not all at once. A supplier whose
+    /// goods are boycotted outright loses its share at once.
     pub fn order(&self, line: &mut InputLine, cover_weeks: f64) {
         let b = &self.sc.behaviour;
         let s = line.sector as usize;
+        let n = line.suppliers.len();
         let mut offers = [None; 32];
-        let mut weight = [0.0f64; 32];
+        let mut target = [0.0f64; 32];
         let mut total_weight = 0.0;
         for (k, slot) in line.suppliers.iter().enumerate() {
             if slot.producer == NONE {
@@ -126,37 +135,55 @@ impl Buyer<'_> {
             if offer.cost.is_finite() && offer.cost > 0.0 {
                 let w = offer.cost.powf(-b.source_elasticity);
                 if w.is_finite() && w > 0.0 {
-                    weight[k] = w;
+                    target[k] = w;
                     total_weight += w;
                     offers[k] = Some(offer);
                 }
             }
         }
         if total_weight <= 0.0 {
+            for slot in &mut line.suppliers {
+                slot.share = 0.0;
+            }
             return;
         }
-        let n = line.suppliers.len();
+        let mut total_share = 0.0;
+        for k in 0..n {
+            target[k] /= total_weight;
+            let slot = &mut line.suppliers[k];
+            slot.share =
+                if offers[k].is_some() { slot.share + b.source_adjust * (target[k] - slot.share) } else { 0.0 };
+            total_share += slot.share;
+        }
+        for (slot, &t) in line.suppliers.iter_mut().zip(&target) {
+            slot.share = if total_share > 0.0 { slot.share / total_share } else { t };
+        }
         let mut lead = 0.0;
+        let mut replacement = 0.0;
         let mut frontload = [0.0f64; 32];
         let mut frontload_total = 0.0;
         for k in 0..n {
             let Some(offer) = offers[k] else { continue };
-            let share = weight[k] / total_weight;
+            let share = line.suppliers[k].share;
             lead += share * offer.lead as f64;
+            replacement += share * offer.landed;
             if offer.pending_increase > 0.0 {
                 let strength = (offer.pending_increase / b.frontload_saturation).min(1.0);
                 frontload[k] = b.frontload_weeks * line.forecast * share * strength;
                 frontload_total += frontload[k];
             }
         }
-        let target = line.forecast * (lead + cover_weeks) + frontload_total;
+        if replacement.is_finite() && replacement > 0.0 {
+            line.replacement_cost = replacement;
+        }
+        let wanted = line.forecast * (lead + cover_weeks) + frontload_total;
         let position = line.stock + line.in_transit;
-        let units = (line.forecast + b.inventory_adjust * (target - position)).max(0.0);
+        let units = (line.forecast + b.inventory_adjust * (wanted - position)).max(0.0);
         let early = (b.inventory_adjust * frontload_total).min(units);
         let regular = units - early;
         for k in 0..n {
             let Some(offer) = offers[k] else { continue };
-            let mut want = regular * weight[k] / total_weight;
+            let mut want = regular * line.suppliers[k].share;
             if frontload_total > 0.0 {
                 want += early * frontload[k] / frontload_total;
             }
@@ -187,6 +214,7 @@ pub fn place_retail_orders(
         shelf.ordered = demand;
         let buyer = Buyer {
             sc,
+            model: &model,
             table: &table,
             board: &board,
             book: &book,
@@ -215,8 +243,16 @@ pub fn place_input_orders(
     producers.par_iter_mut().for_each(|(id, home, mut prod, mut purchasing)| {
         prod.forecast += b.forecast_smoothing * (prod.ordered - prod.forecast);
         prod.planned = planned_output(&prod, b.output_cover_weeks, b.inventory_adjust);
-        let buyer =
-            Buyer { sc, table: &table, board: &board, book: &book, now: clock.tick, region: home.0 as usize, id: id.0 };
+        let buyer = Buyer {
+            sc,
+            model: &model,
+            table: &table,
+            board: &board,
+            book: &book,
+            now: clock.tick,
+            region: home.0 as usize,
+            id: id.0,
+        };
         let planned = prod.planned;
         for (i, line) in purchasing.lines.iter_mut().enumerate() {
             line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);

@@ -10,8 +10,8 @@ use crate::units::MIN_PRICE;
 use bevy_ecs::prelude::*;
 
 /// Producer price: p ← p + adjust × ((1 + markup) × unit cost × scarcity − p), where unit
-/// cost is wages per unit plus inputs at average landed cost, and scarcity raises the
-/// price when last tick's orders were rationed.
+/// cost is wages per unit plus inputs at replacement cost (what they cost to buy now),
+/// and scarcity raises the price when last tick's orders were rationed.
 pub fn set_producer_prices(
     model: Res<Model>,
     wages: Res<Wages>,
@@ -20,7 +20,7 @@ pub fn set_producer_prices(
     let b = &model.scenario.behaviour;
     producers.par_iter_mut().for_each(|(producer, mut prod, purchasing)| {
         let wage = wages.per_worker[producer.region as usize].units();
-        let inputs: f64 = purchasing.lines.iter().map(|l| l.per_unit * l.cost_basis).sum();
+        let inputs: f64 = purchasing.lines.iter().map(|l| l.per_unit * l.replacement_cost).sum();
         prod.unit_cost = wage * prod.labour_per_unit + inputs;
         let scarcity = 1.0 + b.scarcity_pricing * (1.0 - prod.fill_ratio).clamp(0.0, 1.0);
         let target = (1.0 + prod.markup) * prod.unit_cost * scarcity;
@@ -29,7 +29,7 @@ pub fn set_producer_prices(
     });
 }
 
-/// Retail price: the target is (1 + retail markup) × (goods at average landed cost + retail
+/// Retail price: the target is (1 + retail markup) × (goods at replacement cost + retail
 /// wages per unit); the retailer moves to it this tick with probability
 /// `retail_reprice_prob` when it is above the shelf price, `retail_reprice_down_prob` when below.
 pub fn set_shelf_prices(
@@ -43,7 +43,7 @@ pub fn set_shelf_prices(
     retailers.par_iter_mut().for_each(|(id, retailer, mut shelf, purchasing)| {
         let (r, s) = (retailer.region as usize, retailer.sector as usize);
         let wage = wages.per_worker[r].units();
-        let goods = purchasing.lines[0].cost_basis;
+        let goods = purchasing.lines[0].replacement_cost;
         let target = (1.0 + b.retail_markup) * (goods + wage * model.retail_labour_per_unit[model.rs(r, s)]);
         if !target.is_finite() {
             return;
@@ -72,6 +72,7 @@ pub fn publish_prices(
     let nr = model.n_regions;
     for (p, prod) in &producers {
         let (o, s) = (p.region as usize, p.sector as usize);
+        pboard.capacity[p.idx as usize] = prod.capacity;
         let absorption = sc.regions[o].exporter_absorption;
         let row = &mut pboard.fob[p.idx as usize * nr..(p.idx as usize + 1) * nr];
         for (d, fob) in row.iter_mut().enumerate() {

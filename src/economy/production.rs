@@ -3,7 +3,7 @@
 //! follow are in `labour.rs`.
 
 use crate::agents::producer::Production;
-use crate::agents::{Purchasing, Retailer, Staff};
+use crate::agents::{Producer, Purchasing, Retailer, Staff};
 use crate::economy::ordering::planned_output;
 use crate::market::Model;
 use bevy_ecs::prelude::*;
@@ -22,9 +22,9 @@ pub fn feasible_output(prod: &Production, workers: u32, purchasing: &Purchasing)
     if q.is_finite() { q.max(0.0) } else { 0.0 }
 }
 
-pub fn produce(model: Res<Model>, mut producers: Query<(&mut Production, &mut Purchasing, &mut Staff)>) {
+pub fn produce(model: Res<Model>, mut producers: Query<(&Producer, &mut Production, &mut Purchasing, &mut Staff)>) {
     let b = &model.scenario.behaviour;
-    producers.par_iter_mut().for_each(|(mut prod, mut purchasing, mut staff)| {
+    producers.par_iter_mut().for_each(|(producer, mut prod, mut purchasing, mut staff)| {
         let q = feasible_output(&prod, staff.workers, &purchasing);
         let mut input_cost = 0.0;
         for line in &mut purchasing.lines {
@@ -36,6 +36,13 @@ pub fn produce(model: Res<Model>, mut producers: Query<(&mut Production, &mut Pu
         prod.output = q;
         prod.stock += q;
         prod.value_added = q * prod.price - input_cost;
+        // Capacity moves slowly toward headroom over forecast orders (investment), never
+        // below a tenth of where it started, and never from zero.
+        let headroom = model.scenario.sectors[producer.sector as usize].capacity_headroom;
+        let wanted = (headroom * prod.forecast).max(0.1 * prod.base_capacity);
+        if prod.base_capacity > 0.0 && wanted.is_finite() {
+            prod.capacity += b.capacity_adjust * (wanted - prod.capacity);
+        }
         // Staff for the next tick's plan, given the stock just made.
         let next = planned_output(&prod, b.output_cover_weeks, b.inventory_adjust);
         staff.target = (prod.labour_per_unit * next).ceil().clamp(0.0, u32::MAX as f64 / 2.0) as u32;

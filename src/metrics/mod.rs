@@ -25,6 +25,9 @@ pub struct Observed {
     /// GDP smoothed over about four weeks.
     pub gdp_avg: Vec<f64>,
     pub cpi: Vec<f64>,
+    /// The CPI a week earlier.
+    pub cpi_previous: Vec<f64>,
+    pub unemployment_rate: Vec<f64>,
     /// Shortage rate of buyers in `[region][sector]` (households and firms).
     pub shortage_rate: Vec<f64>,
     /// Imports plus exports between `[region][partner]`, currency units per week.
@@ -54,6 +57,12 @@ impl Observed {
             gdp: model.base_consumption.clone(),
             gdp_avg: model.base_consumption.clone(),
             cpi: vec![1.0; nr],
+            cpi_previous: vec![1.0; nr],
+            unemployment_rate: model
+                .households
+                .iter()
+                .map(|_| 1.0 - model.scenario.behaviour.target_employment)
+                .collect(),
             shortage_rate: vec![0.0; nr * ns],
             bilateral_trade: trade.clone(),
             bilateral_trade_avg: trade,
@@ -77,6 +86,9 @@ pub struct RegionRow {
     pub exports: f64,
     pub wage: f64,
     pub government_cash: f64,
+    pub household_cash: f64,
+    pub firm_cash: f64,
+    pub household_income: f64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -160,7 +172,7 @@ pub fn measure(
     wages: Res<Wages>,
     producers: Query<(&Producer, &Production, &Purchasing, &Cash)>,
     retailers: Query<(&Retailer, &Shelf, &Purchasing, &Cash)>,
-    households: Query<&Cash, With<Household>>,
+    households: Query<(&Household, &Cash)>,
     governments: Query<(&Government, &Cash, &PolicyState)>,
     shipments: Query<&Shipment>,
     mut report: ResMut<TickReport>,
@@ -173,6 +185,8 @@ pub fn measure(
     let mut cells = vec![Cell::default(); nr * ns];
     let mut goods = ledger::GoodsFlows::new(ns);
     let mut money: i64 = 0;
+    let mut household_cash = vec![0i64; nr];
+    let mut firm_cash = vec![0i64; nr];
     let mut fob_sum = vec![0.0; nr * nr * ns];
     let mut fob_n = vec![0.0; nr * nr * ns];
 
@@ -191,6 +205,7 @@ pub fn measure(
     for (p, prod, purchasing, cash) in &producers {
         let (r, s) = (p.region as usize, p.sector as usize);
         money += cash.0.0;
+        firm_cash[r] += cash.0.0;
         let c = &mut cells[rs(r, s)];
         c.output += prod.output;
         c.capacity += prod.capacity;
@@ -216,6 +231,7 @@ pub fn measure(
     for (rt, shelf, purchasing, cash) in &retailers {
         let (r, s) = (rt.region as usize, rt.sector as usize);
         money += cash.0.0;
+        firm_cash[r] += cash.0.0;
         let line = &purchasing.lines[0];
         account_line(&mut goods, &mut cells, r, line);
         goods.consumed[s] += shelf.sold;
@@ -235,8 +251,9 @@ pub fn measure(
         c.imp_weight += weight * imported;
         c.imp_price += weight * imported * shelf.price;
     }
-    for cash in &households {
+    for (hh, cash) in &households {
         money += cash.0.0;
+        household_cash[hh.region as usize] += cash.0.0;
     }
     report.policy.clear();
     let mut gov_cash = vec![0.0; nr];
@@ -405,6 +422,9 @@ pub fn measure(
             exports: exports[r],
             wage: wages.per_worker[r].units(),
             government_cash: gov_cash[r],
+            household_cash: household_cash[r] as f64 / CENTS_PER_UNIT,
+            firm_cash: firm_cash[r] as f64 / CENTS_PER_UNIT,
+            household_income: tally.income.get(r) as f64 / CENTS_PER_UNIT,
         });
     }
     report.tick = clock.tick;
@@ -415,7 +435,9 @@ pub fn measure(
         let r = row.region;
         observed.gdp[r] = row.gdp;
         observed.gdp_avg[r] += SMOOTH * (row.gdp - observed.gdp_avg[r]);
+        observed.cpi_previous[r] = observed.cpi[r];
         observed.cpi[r] = row.cpi;
+        observed.unemployment_rate[r] = row.unemployment_rate;
     }
     observed.shortage_rate.copy_from_slice(&shortage);
     observed.bilateral_trade.copy_from_slice(&bilateral);

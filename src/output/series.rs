@@ -26,6 +26,9 @@ pub const REGIONS_HEADER: &[&str] = &[
     "exports",
     "wage",
     "government_cash",
+    "household_cash",
+    "firm_cash",
+    "household_income",
 ];
 pub const TRADE_HEADER: &[&str] = &[
     "tick",
@@ -140,6 +143,9 @@ impl SeriesWriter {
                 fmt_f64(r.exports),
                 fmt_f64(r.wage),
                 fmt_f64(r.government_cash),
+                fmt_f64(r.household_cash),
+                fmt_f64(r.firm_cash),
+                fmt_f64(r.household_income),
             ];
             self.regions.writer.write_record(&row).map_err(|e| csv_err(&self.regions.partial, e))?;
         }

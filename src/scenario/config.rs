@@ -167,6 +167,9 @@ pub struct BehaviourConfig {
     pub cash_buffer_weeks: Option<f64>,
     pub capacity_headroom: Option<f64>,
     pub wage_indexation: Option<f64>,
+    pub capacity_adjust: Option<f64>,
+    pub source_adjust: Option<f64>,
+    pub wage_flexibility: Option<f64>,
 }
 
 /// An initial tariff: in force from tick 0 in the scenario and its counterfactual.

@@ -140,6 +140,9 @@ pub struct Behaviour {
     pub dividend_rate: f64,
     pub cash_buffer_weeks: f64,
     pub wage_indexation: f64,
+    pub capacity_adjust: f64,
+    pub source_adjust: f64,
+    pub wage_flexibility: f64,
 }
 
 /// A scheduled policy change (MODEL.md §5).

@@ -177,6 +177,9 @@ const BEHAVIOUR_FIELDS: &[&str] = &[
     "cash_buffer_weeks",
     "capacity_headroom",
     "wage_indexation",
+    "capacity_adjust",
+    "source_adjust",
+    "wage_flexibility",
 ];
 
 #[derive(Default)]
@@ -925,6 +928,9 @@ impl Checker {
             dividend_rate: self.number(&p("dividend_rate"), b.dividend_rate, 0.5, 0.0, 1.0),
             cash_buffer_weeks: self.number(&p("cash_buffer_weeks"), b.cash_buffer_weeks, 4.0, 0.0, 520.0),
             wage_indexation: self.number(&p("wage_indexation"), b.wage_indexation, 0.0, 0.0, 1.0),
+            capacity_adjust: self.number(&p("capacity_adjust"), b.capacity_adjust, 0.02, 0.0, 1.0),
+            source_adjust: self.number(&p("source_adjust"), b.source_adjust, 0.15, 0.0, 1.0),
+            wage_flexibility: self.number(&p("wage_flexibility"), b.wage_flexibility, 0.02, 0.0, 10.0),
         }
     }
 }

@@ -1,0 +1,233 @@
+//! The calibrated base period: a steady state of the scenario's world at the aggregate
+//! level (regions × sectors), from which agents are sized.
+//!
+//! Every producer price is normalised to 1 in the base period (as CGE models do): a unit of
+//! a good is "one currency unit's worth at base prices". Buyers weight origins by Armington
+//! preferences calibrated so that, at base prices, the scenario's sourcing shares are the
+//! trade shares. Given recipes, markups, initial tariffs and transport costs, calibration
+//! solves the multi-region input–output system for gross output and finds the household
+//! spending at which every region's income equals its spending (the only steady state of
+//! a closed money stock).
+
+use crate::scenario::Scenario;
+
+/// The calibrated base period (all per week, currency units, producer prices = 1).
+#[derive(Debug, Clone)]
+pub struct Calibration {
+    /// Household spending by region.
+    pub consumption: Vec<f64>,
+    /// Gross output by `[region][sector]`, units.
+    pub output: Vec<f64>,
+    /// Share of `[importer][sector]` supply received from each exporter, `[i][s][e]`.
+    pub flow_share: Vec<f64>,
+    /// Average landed cost per received unit, `[region][sector]`.
+    pub landed_avg: Vec<f64>,
+    /// Landed cost per received unit by `[importer][exporter][sector]`.
+    pub landed: Vec<f64>,
+    /// Units received by importers from exporters, `[i][e][s]`, valued at landed cost.
+    pub import_value: Vec<f64>,
+    pub retail_price: Vec<f64>,
+    /// Units households buy, `[region][sector]`.
+    pub retail_units: Vec<f64>,
+    /// Labour cost per unit of output at base (for recipes whose labour is derived).
+    pub value_share: Vec<f64>,
+    /// Income by region (equals consumption in the steady state).
+    pub income: Vec<f64>,
+}
+
+pub fn fob_factor(sc: &Scenario, importer: usize, exporter: usize, sector: usize) -> f64 {
+    if importer == exporter {
+        return 1.0;
+    }
+    let t = sc.initial_tariff(importer, exporter, sector);
+    (1.0 + t).powf(-sc.regions[exporter].exporter_absorption)
+}
+
+/// Solves the base period.
+pub fn calibrate(sc: &Scenario) -> Calibration {
+    let (nr, ns) = (sc.n_regions(), sc.n_sectors());
+    let b = &sc.behaviour;
+    let rs = |r: usize, s: usize| r * ns + s;
+    let ies = |i: usize, e: usize, s: usize| (i * nr + e) * ns + s;
+    let has_producers =
+        |e: usize, s: usize| sc.regions[e].producers_per_sector > 0 && sc.capacity_multiplier[rs(e, s)] > 0.0;
+
+    let mut landed = vec![0.0; nr * nr * ns];
+    for i in 0..nr {
+        for e in 0..nr {
+            for s in 0..ns {
+                let t = if i == e { 0.0 } else { sc.initial_tariff(i, e, s) };
+                landed[ies(i, e, s)] = fob_factor(sc, i, e, s) * (1.0 + t) * (1.0 + sc.transport_cost(e, i));
+            }
+        }
+    }
+    let mut flow_share = vec![0.0; nr * ns * nr];
+    let mut landed_avg = vec![1.0; nr * ns];
+    for i in 0..nr {
+        for s in 0..ns {
+            // Armington weights make the scenario's sourcing shares the base-period shares.
+            let row: Vec<f64> =
+                (0..nr).map(|e| if has_producers(e, s) { sc.sourcing_share(i, s, e) } else { 0.0 }).collect();
+            let total: f64 = row.iter().sum();
+            if total > 0.0 {
+                let mut avg = 0.0;
+                for e in 0..nr {
+                    flow_share[(i * ns + s) * nr + e] = row[e] / total;
+                    avg += row[e] / total * landed[ies(i, e, s)];
+                }
+                landed_avg[rs(i, s)] = avg;
+            }
+        }
+    }
+    let value_share = |r: usize, s: usize| -> f64 {
+        let recipe = sc.recipe(r, s);
+        let inputs: f64 = recipe.inputs.iter().map(|&(j, a)| a * landed_avg[rs(r, j)]).sum();
+        (1.0 / (1.0 + recipe.markup) - inputs).max(0.05 / (1.0 + recipe.markup))
+    };
+    let retail_price: Vec<f64> =
+        (0..nr * ns).map(|k| (1.0 + b.retail_markup) * landed_avg[k] / (1.0 - b.retail_labour_share)).collect();
+
+    let mut consumption: Vec<f64> =
+        sc.regions.iter().map(|r| if r.households > 0 { r.gdp / 52.0 } else { 0.0 }).collect();
+    let world_spending: f64 = consumption.iter().sum();
+    let mut output = vec![0.0; nr * ns];
+    let mut retail_units = vec![0.0; nr * ns];
+    let mut income = vec![0.0; nr];
+    let mut import_value = vec![0.0; nr * nr * ns];
+    for _round in 0..400 {
+        for r in 0..nr {
+            for s in 0..ns {
+                retail_units[rs(r, s)] = consumption[r] * sc.sectors[s].budget_share / retail_price[rs(r, s)];
+            }
+        }
+        // Gauss–Seidel on X = final + intermediate demand, all in units shipped.
+        for _ in 0..500 {
+            let mut change: f64 = 0.0;
+            for e in 0..nr {
+                for s in 0..ns {
+                    let mut demand = 0.0;
+                    for i in 0..nr {
+                        let ship = (1.0 + sc.transport_cost(e, i)) * flow_share[(i * ns + s) * nr + e];
+                        if ship == 0.0 {
+                            continue;
+                        }
+                        let mut received = retail_units[rs(i, s)];
+                        for s2 in 0..ns {
+                            if let Some(&(_, a)) = sc.recipe(i, s2).inputs.iter().find(|(j, _)| *j == s) {
+                                received += a * output[rs(i, s2)];
+                            }
+                        }
+                        demand += received * ship;
+                    }
+                    change = change.max((demand - output[rs(e, s)]).abs() / demand.max(1.0));
+                    output[rs(e, s)] = demand;
+                }
+            }
+            if change < 1e-13 {
+                break;
+            }
+        }
+        // Income = producer value added + retail margins + tariff revenue.
+        income.iter_mut().for_each(|y| *y = 0.0);
+        import_value.iter_mut().for_each(|v| *v = 0.0);
+        for i in 0..nr {
+            for s in 0..ns {
+                let mut received = retail_units[rs(i, s)];
+                for s2 in 0..ns {
+                    if let Some(&(_, a)) = sc.recipe(i, s2).inputs.iter().find(|(j, _)| *j == s) {
+                        received += a * output[rs(i, s2)];
+                    }
+                }
+                for e in 0..nr {
+                    let shipped = received * flow_share[(i * ns + s) * nr + e] * (1.0 + sc.transport_cost(e, i));
+                    let fob = fob_factor(sc, i, e, s);
+                    income[e] += shipped * fob; // producer revenue
+                    if e != i {
+                        income[i] += shipped * fob * sc.initial_tariff(i, e, s);
+                    }
+                    import_value[ies(i, e, s)] = received * flow_share[(i * ns + s) * nr + e] * landed[ies(i, e, s)];
+                }
+            }
+            for s in 0..ns {
+                let inputs: f64 = sc.recipe(i, s).inputs.iter().map(|&(j, a)| a * landed_avg[rs(i, j)]).sum();
+                income[i] -= output[rs(i, s)] * inputs;
+                income[i] +=
+                    consumption[i] * sc.sectors[s].budget_share - retail_units[rs(i, s)] * landed_avg[rs(i, s)];
+            }
+        }
+        let total: f64 = (0..nr).filter(|&r| sc.regions[r].households > 0).map(|r| income[r]).sum();
+        if total.is_nan() || total <= 0.0 {
+            break;
+        }
+        let mut diff: f64 = 0.0;
+        for r in 0..nr {
+            let next = if sc.regions[r].households > 0 { income[r].max(0.0) * world_spending / total } else { 0.0 };
+            diff = diff.max((next - consumption[r]).abs() / world_spending.max(1e-300));
+            consumption[r] = next;
+        }
+        if diff < 1e-12 {
+            break;
+        }
+    }
+
+    let value_share = (0..nr * ns).map(|k| value_share(k / ns, k % ns)).collect();
+    Calibration {
+        consumption,
+        output,
+        flow_share,
+        landed_avg,
+        landed,
+        import_value,
+        retail_price,
+        retail_units,
+        value_share,
+        income,
+    }
+}
+
+/// Labour a region's firms need at base: cost of recipes whose labour is derived, and
+/// workers of recipes whose labour is given in worker-weeks.
+#[derive(Debug, Clone)]
+pub struct LabourNeed {
+    pub cost: Vec<f64>,
+    pub workers: Vec<f64>,
+}
+
+/// The weekly wage per worker at which `target_employment` of each region's households
+/// are employed; regions without households (or labour demand) get the mean of the others.
+pub fn wages(sc: &Scenario, need: &LabourNeed) -> Vec<f64> {
+    let b = &sc.behaviour;
+    let nr = sc.n_regions();
+    let available = |r: usize| b.target_employment * sc.regions[r].households as f64 - need.workers[r];
+    let known: Vec<f64> =
+        (0..nr).filter(|&r| available(r) > 0.0 && need.cost[r] > 0.0).map(|r| need.cost[r] / available(r)).collect();
+    let fallback = if known.is_empty() { 1.0 } else { known.iter().sum::<f64>() / known.len() as f64 };
+    (0..nr)
+        .map(|r| if available(r) > 0.0 && need.cost[r] > 0.0 { need.cost[r] / available(r) } else { fallback })
+        .collect()
+}
+
+/// Worker-weeks per unit for producers and for retailers, by `[region][sector]`.
+pub fn labour_coefficients(sc: &Scenario, cal: &Calibration, wage: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let (nr, ns) = (sc.n_regions(), sc.n_sectors());
+    let mut producer = vec![0.0; nr * ns];
+    let mut retail = vec![0.0; nr * ns];
+    for (r, &w) in wage.iter().enumerate().take(nr) {
+        let prod = sc.regions[r].productivity;
+        for s in 0..ns {
+            let k = r * ns + s;
+            producer[k] = match sc.recipe(r, s).labour {
+                Some(l) => l / prod,
+                None => cal.value_share[k] / (w * prod),
+            };
+            retail[k] = retail_labour_cost(sc, cal, k) / (w * prod);
+        }
+    }
+    (producer, retail)
+}
+
+/// Retail labour cost per unit sold at base, `k` = `[region][sector]`.
+pub fn retail_labour_cost(sc: &Scenario, cal: &Calibration, k: usize) -> f64 {
+    let ls = sc.behaviour.retail_labour_share;
+    ls / (1.0 - ls) * cal.landed_avg[k]
+}

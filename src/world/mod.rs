@@ -1,0 +1,551 @@
+//! World construction: calibrate the aggregate base period (`calibrate.rs`), draw the
+//! agents' networks (who supplies whom, which retailers each household knows), size every
+//! agent to the demand its network will bring it, then spawn them all.
+//!
+//! Sizing agents from their own drawn networks (not from sector averages) is what keeps a
+//! freshly built world in a steady state: a producer drawn by many buyers gets the capacity,
+//! stock and staff for all of them, so no one is rationed before any policy moves.
+
+pub mod calibrate;
+
+pub use calibrate::{Calibration, calibrate};
+
+use crate::agents::government::RuleState;
+use crate::agents::producer::Production;
+use crate::agents::*;
+use crate::market::*;
+use crate::rng::{DrawKey, Purpose, pick_weighted};
+use crate::scenario::Scenario;
+use crate::units::Money;
+use bevy_ecs::prelude::*;
+use calibrate::{LabourNeed, labour_coefficients, retail_labour_cost, wages};
+use rand_distr::{Distribution, LogNormal};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// The next free agent id (shipments take ids as they are spawned).
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct NextAgentId(pub u64);
+
+/// Agents before they are spawned: layout, networks and sizes.
+struct Plan {
+    producer_ranges: Vec<Range<u32>>,
+    retailer_ranges: Vec<Range<u32>>,
+    n_producers: usize,
+    n_retailers: usize,
+    /// (region, sector) of each producer and retailer index.
+    producer_place: Vec<(usize, usize)>,
+    retailer_place: Vec<(usize, usize)>,
+    /// Supplier slots: `[producer][line][slot]` flattened per producer, and `[retailer][slot]`.
+    producer_slots: Vec<Vec<u32>>,
+    retailer_slots: Vec<Vec<u32>>,
+    /// Households' known retailers, `[household][consumer slot][k]` flattened per household.
+    known: Vec<Vec<u32>>,
+    household_region: Vec<usize>,
+    /// Base-period demand: producers' output (units shipped) and retailers' sales (units).
+    output: Vec<f64>,
+    sales: Vec<f64>,
+}
+
+fn producer_id(nr: usize, p: usize) -> AgentId {
+    AgentId(1 + nr as u64 + p as u64)
+}
+fn retailer_id(nr: usize, n_producers: usize, r: usize) -> AgentId {
+    AgentId(1 + (nr + n_producers + r) as u64)
+}
+
+/// Draws a supplier of `sector` for a buyer in `region` from the sourcing shares.
+fn draw_supplier(sc: &Scenario, ranges: &[Range<u32>], key: DrawKey, index: u64, region: usize, sector: usize) -> u32 {
+    let ns = sc.n_sectors();
+    let weights = (0..sc.n_regions()).map(|e| {
+        if ranges[e * ns + sector].is_empty() || sc.capacity_multiplier[e * ns + sector] <= 0.0 {
+            0.0
+        } else {
+            sc.sourcing_share(region, sector, e)
+        }
+    });
+    let Some(e) = pick_weighted(weights, key.uniform(index)) else { return NONE };
+    let range = &ranges[e * ns + sector];
+    range.start + key.below(index + 1, range.len() as u64) as u32
+}
+
+impl Plan {
+    fn new(sc: &Scenario, cal: &Calibration, consumer_sectors: &[usize]) -> Plan {
+        let (nr, ns) = (sc.n_regions(), sc.n_sectors());
+        let b = &sc.behaviour;
+        let k_sup = b.suppliers_per_input as usize;
+        let k_ret = b.known_retailers as usize;
+        let mut producer_ranges = Vec::with_capacity(nr * ns);
+        let mut producer_place = Vec::new();
+        for r in 0..nr {
+            for s in 0..ns {
+                let start = producer_place.len() as u32;
+                producer_place.extend(std::iter::repeat_n((r, s), sc.regions[r].producers_per_sector as usize));
+                producer_ranges.push(start..producer_place.len() as u32);
+            }
+        }
+        let mut retailer_ranges = Vec::with_capacity(nr * ns);
+        let mut retailer_place = Vec::new();
+        for r in 0..nr {
+            for s in 0..ns {
+                let start = retailer_place.len() as u32;
+                if sc.sectors[s].is_consumer() {
+                    retailer_place.extend(std::iter::repeat_n((r, s), sc.regions[r].retailers_per_sector as usize));
+                }
+                retailer_ranges.push(start..retailer_place.len() as u32);
+            }
+        }
+        let (n_producers, n_retailers) = (producer_place.len(), retailer_place.len());
+
+        // Supplier slots.
+        let producer_slots: Vec<Vec<u32>> = (0..n_producers)
+            .map(|p| {
+                let (r, s) = producer_place[p];
+                let key = DrawKey::new(sc.seed, producer_id(nr, p).0, 0, Purpose::Build);
+                let inputs = &sc.recipe(r, s).inputs;
+                let mut slots = Vec::with_capacity(inputs.len() * k_sup);
+                for (line, &(j, _)) in inputs.iter().enumerate() {
+                    for k in 0..k_sup {
+                        slots.push(draw_supplier(sc, &producer_ranges, key, ((line * 64 + k) * 2) as u64, r, j));
+                    }
+                }
+                slots
+            })
+            .collect();
+        let retailer_slots: Vec<Vec<u32>> = (0..n_retailers)
+            .map(|i| {
+                let (r, s) = retailer_place[i];
+                let key = DrawKey::new(sc.seed, retailer_id(nr, n_producers, i).0, 0, Purpose::Build);
+                (0..k_sup).map(|k| draw_supplier(sc, &producer_ranges, key, (k * 2) as u64, r, s)).collect()
+            })
+            .collect();
+
+        // Households' known retailers, and the sales they bring.
+        let first_household = 1 + (nr + n_producers + n_retailers) as u64;
+        let mut known = Vec::new();
+        let mut household_region = Vec::new();
+        let mut sales = vec![0.0; n_retailers];
+        for r in 0..nr {
+            let h = sc.regions[r].households;
+            if h == 0 {
+                continue;
+            }
+            let available: f64 = consumer_sectors
+                .iter()
+                .filter(|&&s| !retailer_ranges[r * ns + s].is_empty())
+                .map(|&s| sc.sectors[s].budget_share)
+                .sum();
+            let income = cal.consumption[r] / h as f64;
+            for _ in 0..h {
+                let id = first_household + known.len() as u64;
+                let key = DrawKey::new(sc.seed, id, 0, Purpose::Build);
+                let mut list = Vec::with_capacity(consumer_sectors.len() * k_ret);
+                for (slot, &s) in consumer_sectors.iter().enumerate() {
+                    let range = &retailer_ranges[r * ns + s];
+                    for j in 0..k_ret {
+                        let pick = if range.is_empty() {
+                            NONE
+                        } else {
+                            range.start + key.below((slot * 64 + j) as u64 + 1000, range.len() as u64) as u32
+                        };
+                        if pick != NONE && available > 0.0 {
+                            let spend = income * sc.sectors[s].budget_share / available / k_ret as f64;
+                            sales[pick as usize] += spend / cal.retail_price[r * ns + s];
+                        }
+                        list.push(pick);
+                    }
+                }
+                known.push(list);
+                household_region.push(r);
+            }
+        }
+
+        // Producers' output: retail orders plus input orders of other producers, solved as a
+        // fixed point over the drawn network (each valid slot gets an equal share at base).
+        let mut final_demand = vec![0.0; n_producers];
+        for (i, slots) in retailer_slots.iter().enumerate() {
+            let r = retailer_place[i].0;
+            let valid = slots.iter().filter(|&&p| p != NONE).count();
+            for &p in slots.iter().filter(|&&p| p != NONE) {
+                let origin = producer_place[p as usize].0;
+                final_demand[p as usize] += sales[i] / valid as f64 * (1.0 + sc.transport_cost(origin, r));
+            }
+        }
+        let mut edges: Vec<(u32, u32, f64)> = Vec::new(); // (supplier, buyer, units per unit of buyer output)
+        for (q, slots) in producer_slots.iter().enumerate() {
+            let (r, s) = producer_place[q];
+            for (line, &(_, a)) in sc.recipe(r, s).inputs.iter().enumerate() {
+                let line_slots = &slots[line * k_sup..(line + 1) * k_sup];
+                let valid = line_slots.iter().filter(|&&p| p != NONE).count();
+                for &p in line_slots.iter().filter(|&&p| p != NONE) {
+                    let origin = producer_place[p as usize].0;
+                    edges.push((p, q as u32, a / valid as f64 * (1.0 + sc.transport_cost(origin, r))));
+                }
+            }
+        }
+        let mut output = final_demand.clone();
+        for _ in 0..1000 {
+            let mut next = final_demand.clone();
+            for &(p, q, w) in &edges {
+                next[p as usize] += w * output[q as usize];
+            }
+            let change = next.iter().zip(&output).map(|(a, b)| (a - b).abs() / a.max(1e-300)).fold(0.0, f64::max);
+            output = next;
+            if change < 1e-12 {
+                break;
+            }
+        }
+        Plan {
+            producer_ranges,
+            retailer_ranges,
+            n_producers,
+            n_retailers,
+            producer_place,
+            retailer_place,
+            producer_slots,
+            retailer_slots,
+            known,
+            household_region,
+            output,
+            sales,
+        }
+    }
+
+    /// Mean lead time and landed cost of a buyer's valid slots.
+    fn slot_means(
+        &self,
+        sc: &Scenario,
+        cal: &Calibration,
+        slots: &[u32],
+        buyer_region: usize,
+        sector: usize,
+    ) -> (f64, f64, f64) {
+        let (nr, ns) = (sc.n_regions(), sc.n_sectors());
+        let valid: Vec<usize> =
+            slots.iter().filter(|&&p| p != NONE).map(|&p| self.producer_place[p as usize].0).collect();
+        if valid.is_empty() {
+            return (1.0, cal.landed_avg[buyer_region * ns + sector], 0.0);
+        }
+        let n = valid.len() as f64;
+        let lead = valid.iter().map(|&e| sc.lead_time(e, buyer_region) as f64).sum::<f64>() / n;
+        let landed = valid.iter().map(|&e| cal.landed[(buyer_region * nr + e) * ns + sector]).sum::<f64>() / n;
+        let imported = valid.iter().filter(|&&e| e != buyer_region).count() as f64 / n;
+        (lead, landed, imported)
+    }
+}
+
+/// Gives a line its drawn suppliers, with equal order shares.
+fn set_slots(line: &mut InputLine, slots: &[u32]) {
+    let valid = slots.iter().filter(|&&p| p != NONE).count().max(1) as f64;
+    for (slot, &producer) in line.suppliers.iter_mut().zip(slots) {
+        slot.producer = producer;
+        slot.share = if producer == NONE { 0.0 } else { 1.0 / valid };
+    }
+}
+
+/// Builds a world ready to run: resources, governments, producers, retailers, households.
+pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
+    let sc = &*scenario;
+    let cal = calibrate(sc);
+    let (nr, ns) = (sc.n_regions(), sc.n_sectors());
+    let b = &sc.behaviour;
+    let rs = |r: usize, s: usize| r * ns + s;
+    let k_sup = b.suppliers_per_input as usize;
+    let consumer_sectors: Vec<usize> = (0..ns).filter(|&s| sc.sectors[s].is_consumer()).collect();
+    let plan = Plan::new(sc, &cal, &consumer_sectors);
+    let (n_producers, n_retailers) = (plan.n_producers, plan.n_retailers);
+    let n_employers = n_producers + n_retailers;
+
+    // Wages: employ `target_employment` of each region's households at the planned sizes.
+    let mut need = LabourNeed { cost: vec![0.0; nr], workers: vec![0.0; nr] };
+    for (p, &(r, s)) in plan.producer_place.iter().enumerate() {
+        match sc.recipe(r, s).labour {
+            Some(l) => need.workers[r] += l / sc.regions[r].productivity * plan.output[p],
+            None => need.cost[r] += cal.value_share[rs(r, s)] / sc.regions[r].productivity * plan.output[p],
+        }
+    }
+    for (i, &(r, s)) in plan.retailer_place.iter().enumerate() {
+        need.cost[r] += retail_labour_cost(sc, &cal, rs(r, s)) / sc.regions[r].productivity * plan.sales[i];
+    }
+    // Firms staff up to whole workers (ceil), half a worker more than they need on average.
+    for &r in plan.producer_place.iter().map(|(r, _)| r).chain(plan.retailer_place.iter().map(|(r, _)| r)) {
+        need.workers[r] += 0.5;
+    }
+    let wage = wages(sc, &need);
+    let (labour_per_unit, retail_labour_per_unit) = labour_coefficients(sc, &cal, &wage);
+
+    let mut world = World::new();
+
+    // --- governments
+    for r in 0..nr {
+        let mut rate = vec![0.0; nr * ns];
+        for e in 0..nr {
+            for s in 0..ns {
+                rate[e * ns + s] = sc.initial_tariff(r, e, s);
+            }
+        }
+        let rules: Vec<usize> = if policy_enabled {
+            (0..sc.rules.len()).filter(|&k| sc.rules[k].government == r).collect()
+        } else {
+            Vec::new()
+        };
+        let state = rules
+            .iter()
+            .map(|_| RuleState { streak: vec![0; ns], fired: vec![false; ns], ..Default::default() })
+            .collect();
+        world.spawn((
+            AgentId(1 + r as u64),
+            Government { region: r as u16 },
+            Home(r as u16),
+            Cash(Money::ZERO),
+            TariffSchedule { n_sectors: ns, rate, boycott: vec![0.0; nr * ns], grace: vec![Grace::default(); nr * ns] },
+            PolicyState { rules, state, ..Default::default() },
+        ));
+    }
+
+    // --- producers
+    let mut staff_needed = Vec::with_capacity(n_employers);
+    let mut employer_region = Vec::with_capacity(n_employers);
+    let mut rows = Vec::with_capacity(n_producers);
+    for p in 0..n_producers {
+        let (r, s) = plan.producer_place[p];
+        let recipe = sc.recipe(r, s);
+        let x = plan.output[p];
+        let l = labour_per_unit[rs(r, s)];
+        let mut lines = Vec::with_capacity(recipe.inputs.len());
+        let mut input_cost = 0.0;
+        for (li, &(j, a)) in recipe.inputs.iter().enumerate() {
+            let slots = &plan.producer_slots[p][li * k_sup..(li + 1) * k_sup];
+            let (lead, landed, imported) = plan.slot_means(sc, &cal, slots, r, j);
+            let mut line = InputLine::new(j, a, k_sup);
+            line.forecast = a * x;
+            line.stock = line.forecast * (lead + b.input_cover_weeks);
+            line.imported_stock = line.stock * imported;
+            line.cost_basis = landed;
+            line.replacement_cost = landed;
+            set_slots(&mut line, slots);
+            input_cost += a * landed;
+            lines.push(line);
+        }
+        let price = (1.0 + recipe.markup) * (wage[r] * l + input_cost);
+        staff_needed.push((l * x).ceil().max(0.0) as u32);
+        employer_region.push(r as u16);
+        rows.push((
+            producer_id(nr, p),
+            Producer { idx: p as u32, region: r as u16, sector: s as u16 },
+            Home(r as u16),
+            Production {
+                capacity: sc.sectors[s].capacity_headroom * sc.capacity_multiplier[rs(r, s)] * x,
+                base_capacity: sc.sectors[s].capacity_headroom * sc.capacity_multiplier[rs(r, s)] * x,
+                labour_per_unit: l,
+                markup: recipe.markup,
+                price,
+                unit_cost: price / (1.0 + recipe.markup),
+                stock: x * b.output_cover_weeks,
+                forecast: x,
+                planned: x,
+                ordered: x,
+                fill_ratio: 1.0,
+                ..Default::default()
+            },
+            Purchasing { lines, outbox: Vec::new() },
+            Cash(Money::from_units(b.cash_buffer_weeks * x * price)),
+            Staff { employer: p as u32, revenue_avg: x * price, ..Default::default() },
+        ));
+    }
+    world.spawn_batch(rows);
+
+    // --- retailers
+    let mut base_retail_num = vec![0.0; nr * ns];
+    let mut base_retail_den = vec![0.0; nr * ns];
+    let mut rows = Vec::with_capacity(n_retailers);
+    for i in 0..n_retailers {
+        let (r, s) = plan.retailer_place[i];
+        let d = plan.sales[i];
+        let slots = &plan.retailer_slots[i];
+        let (lead, landed, imported) = plan.slot_means(sc, &cal, slots, r, s);
+        let mut line = InputLine::new(s, 1.0, k_sup);
+        line.forecast = d;
+        line.stock = d * (lead + b.retail_cover_weeks);
+        line.imported_stock = line.stock * imported;
+        line.cost_basis = landed;
+        line.replacement_cost = landed;
+        set_slots(&mut line, slots);
+        let per_unit = retail_labour_per_unit[rs(r, s)];
+        let price = (1.0 + b.retail_markup) * (landed + wage[r] * per_unit);
+        base_retail_num[rs(r, s)] += price * d.max(1e-12);
+        base_retail_den[rs(r, s)] += d.max(1e-12);
+        staff_needed.push((per_unit * d).ceil().max(0.0) as u32);
+        employer_region.push(r as u16);
+        rows.push((
+            retailer_id(nr, n_producers, i),
+            Retailer { idx: i as u32, region: r as u16, sector: s as u16 },
+            Home(r as u16),
+            Shelf { price, target_price: price, fill_ratio: 1.0, ordered: d, ..Default::default() },
+            Purchasing { lines: vec![line], outbox: Vec::new() },
+            Cash(Money::from_units(b.cash_buffer_weeks * d * price)),
+            Staff { employer: (n_producers + i) as u32, revenue_avg: d * price, ..Default::default() },
+        ));
+    }
+    world.spawn_batch(rows);
+    let base_retail_price: Vec<f64> = (0..nr * ns)
+        .map(|k| if base_retail_den[k] > 0.0 { base_retail_num[k] / base_retail_den[k] } else { cal.retail_price[k] })
+        .collect();
+
+    // --- households: employers filled in index order up to their planned staff
+    let employers_by_region: Vec<Vec<u32>> = (0..nr)
+        .map(|r| (0..n_employers as u32).filter(|&e| employer_region[e as usize] == r as u16).collect())
+        .collect();
+    let mut cursor = vec![(0usize, 0u32); nr];
+    let mut owners = vec![0u32; n_employers];
+    let mut staff = vec![0u32; n_employers];
+    let mut served = vec![0usize; nr];
+    let cash_spread = LogNormal::new(-0.125, 0.5).expect("valid lognormal");
+    let first_household = 1 + (nr + n_producers + n_retailers) as u64;
+    let mut rows = Vec::with_capacity(plan.known.len());
+    for (k, known) in plan.known.into_iter().enumerate() {
+        let r = plan.household_region[k];
+        let emps = &employers_by_region[r];
+        let (pos, filled) = &mut cursor[r];
+        let mut employer = NONE;
+        while *pos < emps.len() {
+            let e = emps[*pos] as usize;
+            if *filled < staff_needed[e] {
+                employer = e as u32;
+                *filled += 1;
+                break;
+            }
+            *pos += 1;
+            *filled = 0;
+        }
+        if employer != NONE {
+            staff[employer as usize] += 1;
+        }
+        let owner_of = if emps.is_empty() { NONE } else { emps[served[r] % emps.len()] };
+        served[r] += 1;
+        if owner_of != NONE {
+            owners[owner_of as usize] += 1;
+        }
+        let income = cal.consumption[r] / sc.regions[r].households as f64;
+        let mean_cash = (1.0 - b.consume_income) / b.consume_wealth * income;
+        let id = AgentId(first_household + k as u64);
+        let cash = mean_cash * cash_spread.sample(&mut DrawKey::new(sc.seed, id.0, 0, Purpose::Build).rng());
+        rows.push((
+            id,
+            Household {
+                region: r as u16,
+                employer,
+                owner_of,
+                income,
+                known: known.into_boxed_slice(),
+                basket: vec![(NONE, Money::ZERO); consumer_sectors.len()].into_boxed_slice(),
+            },
+            Cash(Money::from_units(cash)),
+        ));
+    }
+    let next_id = first_household + rows.len() as u64;
+    world.spawn_batch(rows);
+
+    // Staff and owners are known only now.
+    let mut q = world.query::<&mut Staff>();
+    for mut st in q.iter_mut(&mut world) {
+        let e = st.employer as usize;
+        st.workers = staff[e];
+        st.target = staff[e];
+        st.owners = owners[e];
+    }
+
+    // --- resources
+    let nc = consumer_sectors.len();
+    let model = Model {
+        scenario: scenario.clone(),
+        policy_enabled,
+        n_regions: nr,
+        n_sectors: ns,
+        consumer_sectors,
+        base_retail_price,
+        base_landed_price: cal.landed.clone(),
+        base_import_value: cal.import_value.clone(),
+        households: sc.regions.iter().map(|r| r.households).collect(),
+        labour_per_unit,
+        retail_labour_per_unit,
+        base_wage: wage.clone(),
+        base_consumption: cal.consumption.clone(),
+        base_output: cal.output.clone(),
+    };
+    let mut tariffs = TariffTable {
+        n_regions: nr,
+        n_sectors: ns,
+        rate: sc.initial_tariffs.clone(),
+        boycott: vec![0.0; nr * nr * ns],
+        grace: vec![Grace::default(); nr * nr * ns],
+        announced: Vec::new(),
+    };
+    for r in 0..nr {
+        for s in 0..ns {
+            let c = tariffs.cell(r, r, s);
+            tariffs.rate[c] = 0.0;
+        }
+    }
+    let mut pboard = ProducerBoard {
+        n_regions: nr,
+        region: plan.producer_place.iter().map(|&(r, _)| r as u16).collect(),
+        sector: plan.producer_place.iter().map(|&(_, s)| s as u16).collect(),
+        fob: vec![1.0; n_producers * nr],
+        capacity: vec![0.0; n_producers],
+        fill_ratio: vec![1.0; n_producers],
+        by_region_sector: plan.producer_ranges,
+    };
+    for (p, prod) in world.query::<(&Producer, &Production)>().iter(&world) {
+        pboard.capacity[p.idx as usize] = prod.capacity;
+    }
+    let mut rboard = RetailerBoard {
+        region: plan.retailer_place.iter().map(|&(r, _)| r as u16).collect(),
+        sector: plan.retailer_place.iter().map(|&(_, s)| s as u16).collect(),
+        price: vec![1.0; n_retailers],
+        appeal: vec![1.0; n_retailers],
+        fill_ratio: vec![1.0; n_retailers],
+        mean_price: model.base_retail_price.clone(),
+        sector_share: vec![0.0; nr * nc],
+        by_region_sector: plan.retailer_ranges,
+    };
+    for (r, shelf) in world.query::<(&Retailer, &Shelf)>().iter(&world) {
+        rboard.price[r.idx as usize] = shelf.price;
+    }
+    world.insert_resource(OrderBook {
+        n_regions: nr,
+        producer_ordered: Tally::new(n_producers * nr),
+        producer_filled: Tally::new(n_producers * nr),
+        retailer_ordered: Tally::new(n_retailers),
+        retailer_filled: Tally::new(n_retailers),
+    });
+    world.insert_resource(EmployerBoard {
+        region: employer_region,
+        layoff_share: vec![0.0; n_employers],
+        vacancies: vec![0; n_employers],
+        dividend_per_owner: vec![0; n_employers],
+        capital_call_per_owner: vec![0; n_employers],
+        capital_paid: Tally::new(n_employers),
+        staff: Tally::new(n_employers),
+        vacancy_cdf: vec![Vec::new(); nr],
+        job_finding: vec![0.0; nr],
+    });
+    world.insert_resource(HouseholdTally {
+        desired: Tally::new(nr * ns),
+        spent: Tally::new(nr * ns),
+        employed: Tally::new(nr),
+        income: Tally::new(nr),
+    });
+    world.insert_resource(Transfers { per_household: vec![0; nr], aid_per_producer: vec![(0, 0); nr] });
+    world.insert_resource(pboard);
+    world.insert_resource(rboard);
+    world.insert_resource(tariffs);
+    world.insert_resource(Wages { per_worker: wage.iter().map(|&w| Money::from_units(w)).collect() });
+    world.insert_resource(Clock { tick: 0 });
+    world.insert_resource(ShipmentCalendar::default());
+    world.insert_resource(NextAgentId(next_id));
+    world.insert_resource(crate::economy::customs::CustomsLedger::new(nr, ns));
+    world.insert_resource(crate::metrics::Observed::new(&model));
+    world.insert_resource(model);
+    world
+}
