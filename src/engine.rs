@@ -64,16 +64,16 @@ impl Simulation {
     }
 
     /// Money held by all agents, cents.
-    pub fn money_total(&mut self) -> i64 {
+    pub fn money_total(&mut self) -> i128 {
         snapshot(&mut self.world, self.scenario.n_sectors()).0
     }
 }
 
 /// Money held by all agents, and goods stocks and goods in transit by sector.
-fn snapshot(world: &mut World, n_sectors: usize) -> (i64, Vec<f64>, Vec<f64>) {
-    let mut money = 0i64;
+fn snapshot(world: &mut World, n_sectors: usize) -> (i128, Vec<f64>, Vec<f64>) {
+    let mut money = 0i128;
     for cash in world.query::<&Cash>().iter(world) {
-        money += cash.0.0;
+        money += cash.0.0 as i128;
     }
     let mut stocks = vec![0.0; n_sectors];
     let mut transit = vec![0.0; n_sectors];

@@ -151,3 +151,30 @@ pub fn tick_schedule() -> Schedule {
     schedule.add_systems(metrics::measure.in_set(Phase::Metrics));
     schedule
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// Bevy's ambiguity check, as an error: no two systems that touch the same data may be
+    /// unordered, which is what keeps the tick deterministic.
+    #[test]
+    fn the_tick_has_no_ambiguous_systems() {
+        let scenario = crate::scenario::parse(crate::scenario::embedded("small").unwrap(), "small").unwrap();
+        let mut world = crate::world::build_world(Arc::new(scenario), true);
+        world.insert_resource(crate::metrics::TickReport::default());
+        world.insert_resource(crate::metrics::Ledger::new(0));
+        let mut schedule = tick_schedule();
+        assert!(schedule.initialize(&mut world).is_ok());
+    }
+
+    #[test]
+    fn phases_are_listed_in_tick_order() {
+        let names: Vec<&str> = Phase::ALL.iter().map(|p| p.name()).collect();
+        assert_eq!(
+            names,
+            ["policy", "arrivals", "pricing", "demand", "ordering", "matching", "production", "income", "metrics"]
+        );
+    }
+}

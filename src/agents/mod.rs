@@ -53,7 +53,7 @@ pub struct Staff {
 }
 
 /// One supplier relationship of a buyer for one input.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct SupplierSlot {
     /// Producer index, or [`crate::market::NONE`].
     pub producer: u32,
@@ -61,6 +61,9 @@ pub struct SupplierSlot {
     pub order_cents: i64,
     /// Its share of the line's orders (moves gradually toward the logit share).
     pub share: f64,
+    /// Last matching's order and fill, cents (kept for inspection and tests).
+    pub last_ordered: i64,
+    pub last_filled: i64,
 }
 
 /// One purchased good of a buyer: a producer's input or a retailer's merchandise.
@@ -107,7 +110,7 @@ impl InputLine {
             domestic_next: 0.0,
             domestic_next_value: Money::ZERO,
             forecast: 0.0,
-            suppliers: vec![SupplierSlot { producer: crate::market::NONE, order_cents: 0, share: 0.0 }; slots],
+            suppliers: vec![SupplierSlot { producer: crate::market::NONE, ..Default::default() }; slots],
             replacement_cost: 1.0,
             ordered: Money::ZERO,
             unfilled: Money::ZERO,

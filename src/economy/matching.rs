@@ -95,11 +95,14 @@ pub fn fill_purchases(
         for (li, line) in purchasing.lines.iter_mut().enumerate() {
             for slot in &mut line.suppliers {
                 let ordered = std::mem::take(&mut slot.order_cents);
+                slot.last_ordered = ordered;
+                slot.last_filled = 0;
                 if ordered <= 0 || slot.producer == NONE {
                     continue;
                 }
                 let p = slot.producer;
                 let paid = Money::floor_cents(ordered as f64 * board.fill_ratio[p as usize]);
+                slot.last_filled = paid.0;
                 line.unfilled.0 += ordered - paid.0;
                 if !paid.is_positive() {
                     continue;
@@ -214,5 +217,18 @@ pub fn dispatch_shipments(world: &mut World) {
     let mut calendar = world.resource_mut::<ShipmentCalendar>();
     for (arrives, entity) in scheduled {
         calendar.schedule(arrives, entity);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill_ratio;
+
+    #[test]
+    fn fill_ratio_is_the_share_of_orders_stock_covers() {
+        assert_eq!(fill_ratio(30.0, 100.0), 0.3);
+        assert_eq!(fill_ratio(300.0, 100.0), 1.0);
+        assert_eq!(fill_ratio(5.0, 0.0), 1.0);
+        assert_eq!(fill_ratio(-1.0, 10.0), 0.0);
     }
 }

@@ -112,7 +112,7 @@ impl Buyer<'_> {
         if let Some(k) = worst
             && cand_cost < worst_cost * (1.0 - b.switch_threshold).max(0.0)
         {
-            line.suppliers[k] = SupplierSlot { producer: candidate, order_cents: 0, share: 0.0 };
+            line.suppliers[k] = SupplierSlot { producer: candidate, ..Default::default() };
         }
     }
 

@@ -37,9 +37,9 @@ impl GoodsFlows {
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Residuals {
     /// Money at the start, cents.
-    pub money_initial: i64,
+    pub money_initial: i128,
     /// Largest |money now − money at start| seen, cents.
-    pub money_worst: i64,
+    pub money_worst: i128,
     pub money_worst_tick: Option<u32>,
     /// Largest relative goods-balance residual seen over sectors and ticks.
     pub goods_worst: f64,
@@ -54,7 +54,7 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    pub fn new(money_initial: i64) -> Ledger {
+    pub fn new(money_initial: i128) -> Ledger {
         Ledger { residuals: Residuals { money_initial, ..Default::default() }, previous: None }
     }
 
@@ -63,7 +63,7 @@ impl Ledger {
         self.previous = Some((stocks, transit));
     }
 
-    pub fn record(&mut self, tick: u32, money: i64, goods: &GoodsFlows) {
+    pub fn record(&mut self, tick: u32, money: i128, goods: &GoodsFlows) {
         let gap = (money - self.residuals.money_initial).abs();
         if gap > self.residuals.money_worst || self.residuals.money_worst_tick.is_none() {
             self.residuals.money_worst = self.residuals.money_worst.max(gap);
@@ -76,7 +76,20 @@ impl Ledger {
                     + (goods.stocks[s] - stocks[s])
                     + (goods.transit[s] - transit[s])
                     + goods.loss[s];
-                let scale = goods.production[s].max(goods.stocks[s] + goods.transit[s]).max(1e-300);
+                // Relative to everything that moved or stood in the sector this tick, so a
+                // sector whose stocks have drained is not judged against nothing.
+                let scale = [
+                    goods.production[s],
+                    goods.used[s],
+                    goods.consumed[s],
+                    goods.loss[s],
+                    goods.stocks[s],
+                    stocks[s],
+                    goods.transit[s],
+                    transit[s],
+                ]
+                .iter()
+                .fold(1e-300_f64, |m, v| m.max(v.abs()));
                 let residual = (goods.production[s] - uses).abs() / scale;
                 if residual > self.residuals.goods_worst || !residual.is_finite() {
                     self.residuals.goods_worst = if residual.is_finite() { residual } else { f64::MAX };

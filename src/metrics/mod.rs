@@ -184,9 +184,9 @@ pub fn measure(
     let rs = |r: usize, s: usize| r * ns + s;
     let mut cells = vec![Cell::default(); nr * ns];
     let mut goods = ledger::GoodsFlows::new(ns);
-    let mut money: i64 = 0;
-    let mut household_cash = vec![0i64; nr];
-    let mut firm_cash = vec![0i64; nr];
+    let mut money: i128 = 0;
+    let mut household_cash = vec![0i128; nr];
+    let mut firm_cash = vec![0i128; nr];
     let mut fob_sum = vec![0.0; nr * nr * ns];
     let mut fob_n = vec![0.0; nr * nr * ns];
 
@@ -204,8 +204,8 @@ pub fn measure(
 
     for (p, prod, purchasing, cash) in &producers {
         let (r, s) = (p.region as usize, p.sector as usize);
-        money += cash.0.0;
-        firm_cash[r] += cash.0.0;
+        money += cash.0.0 as i128;
+        firm_cash[r] += cash.0.0 as i128;
         let c = &mut cells[rs(r, s)];
         c.output += prod.output;
         c.capacity += prod.capacity;
@@ -230,8 +230,8 @@ pub fn measure(
     }
     for (rt, shelf, purchasing, cash) in &retailers {
         let (r, s) = (rt.region as usize, rt.sector as usize);
-        money += cash.0.0;
-        firm_cash[r] += cash.0.0;
+        money += cash.0.0 as i128;
+        firm_cash[r] += cash.0.0 as i128;
         let line = &purchasing.lines[0];
         account_line(&mut goods, &mut cells, r, line);
         goods.consumed[s] += shelf.sold;
@@ -252,13 +252,13 @@ pub fn measure(
         c.imp_price += weight * imported * shelf.price;
     }
     for (hh, cash) in &households {
-        money += cash.0.0;
-        household_cash[hh.region as usize] += cash.0.0;
+        money += cash.0.0 as i128;
+        household_cash[hh.region as usize] += cash.0.0 as i128;
     }
     report.policy.clear();
     let mut gov_cash = vec![0.0; nr];
     for (gov, cash, policy) in &governments {
-        money += cash.0.0;
+        money += cash.0.0 as i128;
         gov_cash[gov.region as usize] = cash.0.units();
         report.policy.extend(policy.log.iter().cloned());
     }

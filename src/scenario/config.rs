@@ -71,7 +71,8 @@ pub struct SectorConfig {
     /// Units of each input sector per unit of output.
     #[serde(default)]
     pub inputs: BTreeMap<String, f64>,
-    /// Worker-weeks per unit of output; derived from base prices when absent.
+    /// Labour per unit of output at base wages (0.3 = labour worth 30% of a base price);
+    /// derived so that the base price is 1 when absent.
     pub labour: Option<f64>,
     /// Capacity over base-year output.
     pub capacity_headroom: Option<f64>,

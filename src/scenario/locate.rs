@@ -48,13 +48,24 @@ impl<'a> Locator<'a> {
         Locator { text, root: DeTable::parse(text).ok() }
     }
 
-    /// The position of the deepest part of `path` found in the file.
+    /// The position of the deepest part of `path` found in the file (a key, or an array item).
     pub fn locate(&self, path: &str) -> Option<(usize, usize)> {
+        self.find(path, false)
+    }
+
+    /// Like [`Locator::locate`], but at the value when the whole path is found.
+    pub fn locate_value(&self, path: &str) -> Option<(usize, usize)> {
+        self.find(path, true)
+    }
+
+    fn find(&self, path: &str, at_value: bool) -> Option<(usize, usize)> {
         let root = self.root.as_ref()?;
         let mut best: Option<usize> = None;
         let mut table: Option<&DeTable> = Some(root.get_ref());
         let mut value: Option<&Spanned<DeValue>> = None;
-        for seg in segments(path) {
+        let segments = segments(path);
+        let mut found_all = true;
+        for seg in segments {
             match seg {
                 Segment::Key(k) => {
                     let t = match (table, value.map(|v| v.get_ref())) {
@@ -62,19 +73,34 @@ impl<'a> Locator<'a> {
                         (None, Some(DeValue::Table(t))) => t,
                         _ => break,
                     };
-                    let Some((key, v)) = t.iter().find(|(key, _)| key.get_ref().as_ref() == k) else { break };
+                    let Some((key, v)) = t.iter().find(|(key, _)| key.get_ref().as_ref() == k) else {
+                        found_all = false;
+                        break;
+                    };
                     best = Some(key.span().start);
                     value = Some(v);
                     table = None;
                 }
                 Segment::Index(i) => {
-                    let Some(DeValue::Array(a)) = value.map(|v| v.get_ref()) else { break };
-                    let Some(v) = a.get(i) else { break };
+                    let Some(DeValue::Array(a)) = value.map(|v| v.get_ref()) else {
+                        found_all = false;
+                        break;
+                    };
+                    let Some(v) = a.get(i) else {
+                        found_all = false;
+                        break;
+                    };
                     best = Some(v.span().start);
                     value = Some(v);
                     table = None;
                 }
             }
+        }
+        if at_value
+            && found_all
+            && let Some(v) = value
+        {
+            best = Some(v.span().start);
         }
         best.map(|o| position_of_offset(self.text, o))
     }

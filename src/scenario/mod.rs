@@ -100,8 +100,9 @@ impl Sector {
 pub struct Recipe {
     /// (input sector, units per unit of output), inputs with positive coefficients only.
     pub inputs: Vec<(usize, f64)>,
-    /// Worker-weeks per unit of output, before dividing by regional productivity;
-    /// `None` = derived at build time so that the base-period price is 1.
+    /// Labour per unit of output, measured as its cost at base-period wages (so 0.3 = labour
+    /// worth 30% of a base price); `None` = whatever makes the base-period price 1.
+    /// Regional productivity divides it.
     pub labour: Option<f64>,
     pub markup: f64,
 }

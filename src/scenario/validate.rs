@@ -7,27 +7,20 @@ use super::*;
 use crate::calendar::{Calendar, Date};
 
 /// Parses TOML text and checks it; every problem is reported, each with its position.
+///
+/// Each top-level key and each table of an array is deserialised on its own, so a wrong
+/// type in one place does not hide the problems elsewhere.
 pub(super) fn parse_and_validate(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     let fail = |problems: Vec<Problem>| ScenarioError { origin: origin.to_string(), problems };
-    let toml_problem = |e: toml::de::Error| Problem {
-        path: String::new(),
-        position: e.span().map(|s| position_of_offset(text, s.start)),
-        message: e.message().trim().to_string(),
-    };
-    let de = toml::Deserializer::parse(text).map_err(|e| fail(vec![toml_problem(e)]))?;
-    let mut unknown = Vec::new();
-    let config: ScenarioConfig = serde_ignored::deserialize(de, |path| unknown.push(path_string(&path)))
-        .map_err(|e| fail(vec![toml_problem(e)]))?;
-
+    let table: toml::Table = toml::from_str(text).map_err(|e: toml::de::Error| {
+        fail(vec![Problem {
+            path: String::new(),
+            position: e.span().map(|s| position_of_offset(text, s.start)),
+            message: e.message().trim().to_string(),
+        }])
+    })?;
     let mut check = Checker::default();
-    for path in unknown {
-        let (parent, key) = match path.rfind('.') {
-            Some(i) => (&path[..i], &path[i + 1..]),
-            None => ("", path.as_str()),
-        };
-        let accepted = accepted_fields(parent);
-        check.problem(&path, format!("unknown field '{key}'; accepted here: {}", accepted.join(", ")));
-    }
+    let config = read_config(&mut check, table);
     let scenario = check.scenario(config, text);
     if check.problems.is_empty() {
         Ok(scenario.expect("a scenario without problems is complete"))
@@ -35,10 +28,49 @@ pub(super) fn parse_and_validate(text: &str, origin: &str) -> Result<Scenario, S
         let locator = Locator::new(text);
         for p in &mut check.problems {
             if p.position.is_none() {
-                p.position = locator.locate(&p.path);
+                let wrong_value = check.mistyped.contains(&p.path) || p.message.contains(" is not accepted");
+                p.position = if wrong_value { locator.locate_value(&p.path) } else { locator.locate(&p.path) };
             }
         }
+        // In file order; problems without a place in the file (missing keys) come last.
+        check.problems.sort_by_key(|p| p.position.unwrap_or((usize::MAX, 0)));
         Err(fail(check.problems))
+    }
+}
+
+/// Deserialises the file key by key, recording type errors and unknown keys as problems.
+fn read_config(check: &mut Checker, table: toml::Table) -> ScenarioConfig {
+    let mut c = ScenarioConfig::default();
+    for (key, value) in table {
+        let k = key.as_str();
+        match k {
+            "name" => c.name = check.piece(k, value),
+            "description" => c.description = check.piece(k, value),
+            "start" => c.start = check.piece(k, value),
+            "end" => c.end = check.piece(k, value),
+            "seed" => c.seed = check.piece(k, value),
+            "regions" => c.regions = check.pieces(k, value),
+            "sectors" => c.sectors = check.pieces(k, value),
+            "recipes" => c.recipes = check.pieces(k, value),
+            "capacity" => c.capacity = check.pieces(k, value),
+            "shipping" => c.shipping = check.piece(k, value),
+            "sourcing" => c.sourcing = check.piece(k, value),
+            "behaviour" => c.behaviour = check.piece(k, value),
+            "tariffs" => c.tariffs = check.pieces(k, value),
+            "events" => c.events = check.pieces(k, value),
+            "rules" => c.rules = check.pieces(k, value),
+            _ => check.unknown_field(k),
+        }
+    }
+    c
+}
+
+fn join_path(parent: &str, child: &str) -> String {
+    match (parent.is_empty(), child.is_empty() || child == ".") {
+        (_, true) => parent.to_string(),
+        (true, false) => child.to_string(),
+        (false, false) if child.starts_with('[') => format!("{parent}{child}"),
+        (false, false) => format!("{parent}.{child}"),
     }
 }
 
@@ -182,9 +214,21 @@ const BEHAVIOUR_FIELDS: &[&str] = &[
     "wage_flexibility",
 ];
 
+/// The highest tariff rate accepted: 100 = 10,000%. Beyond it, cent amounts stop being
+/// meaningful; an embargo is a boycott with share 1.
+const MAX_RATE: f64 = 100.0;
+/// GDP bounds (annual, currency units): below, a household's weekly income rounds to
+/// nothing in cents; above, money totals approach the range of 64-bit cents.
+const MIN_GDP_PER_HOUSEHOLD: f64 = 1000.0;
+const MAX_GDP: f64 = 1e16;
+
 #[derive(Default)]
 struct Checker {
     problems: Vec<Problem>,
+    /// Paths whose value had the wrong type (already reported; not "missing" again).
+    mistyped: Vec<String>,
+    /// Whether start and end are valid, so dates can be checked against the horizon.
+    calendar_known: bool,
 }
 
 /// Names resolved so far, for cross-references.
@@ -228,8 +272,77 @@ fn valid_name(s: &str) -> bool {
 }
 
 impl Checker {
+    /// Deserialises one value at `path`; a wrong type or an unknown key becomes a problem.
+    /// A table with a wrongly typed key is read again without that key, so its other keys
+    /// (its name above all) still take part in the checks that follow.
+    fn piece<T: serde::de::DeserializeOwned>(&mut self, path: &str, mut value: toml::Value) -> Option<T> {
+        let mut reported_unknown = false;
+        for _attempt in 0..64 {
+            let mut unknown = Vec::new();
+            let mut track = serde_path_to_error::Track::new();
+            let de = serde_path_to_error::Deserializer::new(value.clone(), &mut track);
+            let result = serde_ignored::deserialize(de, |p| unknown.push(path_string(&p)));
+            if !reported_unknown {
+                for u in unknown {
+                    self.unknown_field(&join_path(path, &u));
+                }
+                reported_unknown = true;
+            }
+            let error = match result {
+                Ok(v) => return Some(v),
+                Err(e) => e,
+            };
+            let inner = track.path().to_string();
+            let full = join_path(path, &inner);
+            self.problems.push(Problem {
+                path: full.clone(),
+                position: None,
+                message: error.message().trim().to_string(),
+            });
+            self.mistyped.push(full);
+            // Drop the offending top-level key of this table and try again.
+            let key = inner.split(['.', '[']).next().unwrap_or("").to_string();
+            let removed = match &mut value {
+                toml::Value::Table(t) if !key.is_empty() => t.remove(&key).is_some(),
+                _ => false,
+            };
+            if !removed {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// Deserialises an array of tables element by element.
+    fn pieces<T: serde::de::DeserializeOwned>(&mut self, path: &str, value: toml::Value) -> Vec<T> {
+        match value {
+            toml::Value::Array(items) => items
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, item)| self.piece(&format!("{path}[{i}]"), item))
+                .collect(),
+            other => {
+                self.problem(path, format!("expected an array of tables ([[{path}]]), found {}", other.type_str()));
+                Vec::new()
+            }
+        }
+    }
+
+    fn unknown_field(&mut self, path: &str) {
+        let (parent, key) = match path.rfind('.') {
+            Some(i) => (&path[..i], &path[i + 1..]),
+            None => ("", path),
+        };
+        let accepted = accepted_fields(parent);
+        self.problem(path, format!("unknown field '{key}'; accepted here: {}", accepted.join(", ")));
+    }
+
     fn problem(&mut self, path: &str, message: impl Into<String>) {
-        self.problems.push(Problem { path: path.to_string(), position: None, message: message.into() });
+        let message = message.into();
+        if message.starts_with("missing") && self.mistyped.iter().any(|m| m == path) {
+            return;
+        }
+        self.problems.push(Problem { path: path.to_string(), position: None, message });
     }
 
     /// A finite number in `[lo, hi]`, or `default` when absent.
@@ -258,18 +371,6 @@ impl Checker {
         self.number(path, v, lo, lo, hi)
     }
 
-    /// A strictly positive finite number.
-    fn positive(&mut self, path: &str, v: Option<f64>, default: f64) -> f64 {
-        match v {
-            None => default,
-            Some(x) if x.is_finite() && x > 0.0 => x,
-            Some(x) => {
-                self.problem(path, format!("{x} is not accepted; expected a number > 0"));
-                default
-            }
-        }
-    }
-
     /// A count in `[lo, hi]`.
     fn count(&mut self, path: &str, v: Option<i64>, default: u32, lo: i64, hi: i64) -> u32 {
         match v {
@@ -283,6 +384,9 @@ impl Checker {
     }
 
     fn tick_of(&mut self, path: &str, cal: &Calendar, ticks: u32, date: Date) -> Option<u32> {
+        if !self.calendar_known {
+            return None;
+        }
         let t = cal.tick_of(date);
         if t < 0 || t >= ticks as i64 {
             let last = cal.date_of(ticks.saturating_sub(1)).plus_days(6);
@@ -355,6 +459,7 @@ impl Checker {
             (Some(start), Some(end)) => {
                 let cal = Calendar { start };
                 let t = cal.tick_of(end);
+                self.calendar_known = (0..100_000).contains(&t);
                 if t < 0 {
                     self.problem("end", format!("{end} is before start {start}; end must be on or after start"));
                     (cal, 1)
@@ -429,7 +534,7 @@ impl Checker {
             });
             let markup = self.number(&format!("{p}.markup"), s.markup, 0.2, 0.0, 10.0);
             let inputs = self.inputs(&names, &format!("{p}.inputs"), &s.inputs);
-            let labour = s.labour.map(|l| self.number(&format!("{p}.labour"), Some(l), 0.0, 0.0, f64::INFINITY));
+            let labour = s.labour.map(|l| self.number(&format!("{p}.labour"), Some(l), 0.0, 0.0, 10.0));
             let recipe = Recipe { inputs, labour, markup };
             self.recipe_affordable(&format!("{p}.inputs"), &recipe);
             default_recipes.push(recipe);
@@ -454,19 +559,27 @@ impl Checker {
         let mut regions = Vec::new();
         for (i, r) in c.regions.iter().enumerate() {
             let p = format!("regions[{i}]");
+            let problems_before = self.problems.len();
             let gdp = match r.gdp {
                 None => {
                     self.problem(&format!("{p}.gdp"), "missing; give annual GDP in currency units (> 0)");
                     1.0
                 }
-                Some(g) => self.positive(&format!("{p}.gdp"), Some(g), 1.0),
+                Some(g) => self.number(&format!("{p}.gdp"), Some(g), 1.0, 1.0, MAX_GDP),
             };
+            let gdp_valid = self.problems.len() == problems_before;
             let households = self.count(&format!("{p}.households"), r.households, 1000, 0, 50_000_000);
             let producers_per_sector =
                 self.count(&format!("{p}.producers_per_sector"), r.producers_per_sector, 10, 0, 5_000_000);
             let retailers_per_sector =
                 self.count(&format!("{p}.retailers_per_sector"), r.retailers_per_sector, 5, 0, 5_000_000);
-            let productivity = self.positive(&format!("{p}.productivity"), r.productivity, 1.0);
+            let productivity = self.number(&format!("{p}.productivity"), r.productivity, 1.0, 1e-3, 1e3);
+            if gdp_valid && households > 0 && gdp < MIN_GDP_PER_HOUSEHOLD * households as f64 {
+                self.problem(
+                    &format!("{p}.gdp"),
+                    format!("{gdp} is too small for {households} households; give at least {} a year per household (GDP is in currency units, e.g. 29.2e12)", MIN_GDP_PER_HOUSEHOLD),
+                );
+            }
             let exporter_absorption = self.number(
                 &format!("{p}.exporter_absorption"),
                 r.exporter_absorption,
@@ -528,7 +641,7 @@ impl Checker {
                 recipe.inputs = self.inputs(&names, &format!("{p}.inputs"), inputs);
             }
             if let Some(l) = rc.labour {
-                recipe.labour = Some(self.number(&format!("{p}.labour"), Some(l), 0.0, 0.0, f64::INFINITY));
+                recipe.labour = Some(self.number(&format!("{p}.labour"), Some(l), 0.0, 0.0, 10.0));
             }
             if let Some(m) = rc.markup {
                 recipe.markup = self.number(&format!("{p}.markup"), Some(m), 0.2, 0.0, 10.0);
@@ -641,7 +754,7 @@ impl Checker {
             let importer = names.region(self, &format!("{p}.importer"), &t.importer);
             let exporter = names.region(self, &format!("{p}.exporter"), &t.exporter);
             let list = self.sector_list(&names, &sectors, &format!("{p}.sectors"), &t.sectors);
-            let rate = self.required_number(&format!("{p}.rate"), t.rate, 0.0, 1e6);
+            let rate = self.required_number(&format!("{p}.rate"), t.rate, 0.0, MAX_RATE);
             let (Some(im), Some(ex)) = (importer, exporter) else { continue };
             if im == ex {
                 self.problem(
@@ -673,10 +786,10 @@ impl Checker {
             let kind = match e.kind.as_deref().unwrap_or("tariff") {
                 "tariff" => match (e.set, e.add) {
                     (Some(v), None) => {
-                        Some(EventKind::SetTariff(self.number(&format!("{p}.set"), Some(v), 0.0, 0.0, 1e6)))
+                        Some(EventKind::SetTariff(self.number(&format!("{p}.set"), Some(v), 0.0, 0.0, MAX_RATE)))
                     }
                     (None, Some(v)) => {
-                        Some(EventKind::AddTariff(self.number(&format!("{p}.add"), Some(v), 0.0, -1e6, 1e6)))
+                        Some(EventKind::AddTariff(self.number(&format!("{p}.add"), Some(v), 0.0, -MAX_RATE, MAX_RATE)))
                     }
                     _ => {
                         self.problem(
@@ -773,12 +886,12 @@ impl Checker {
                 Some("tit_for_tat") => Some(RuleKind::TitForTat {
                     lag: self.count(&format!("{p}.lag_weeks"), r.lag_weeks, 1, 1, 520),
                     match_share: self.number(&format!("{p}.match"), r.match_share, 1.0, 0.0, 100.0),
-                    cap: self.number(&format!("{p}.cap"), r.cap, 1.25, 0.0, 1e6),
+                    cap: self.number(&format!("{p}.cap"), r.cap, 1.25, 0.0, MAX_RATE),
                 }),
                 Some("shortage_exemption") => Some(RuleKind::ShortageExemption {
                     threshold: self.required_number(&format!("{p}.threshold"), r.threshold, 0.0, 1.0),
                     window: window(self),
-                    exempt_rate: self.number(&format!("{p}.exempt_rate"), r.exempt_rate, 0.0, 0.0, 1e6),
+                    exempt_rate: self.number(&format!("{p}.exempt_rate"), r.exempt_rate, 0.0, 0.0, MAX_RATE),
                 }),
                 Some("de_escalation") => {
                     let trade_drop =
@@ -797,7 +910,7 @@ impl Checker {
                         gdp_loss,
                         window: window(self),
                         baseline,
-                        rate: self.required_number(&format!("{p}.rate"), r.rate, 0.0, 1e6),
+                        rate: self.required_number(&format!("{p}.rate"), r.rate, 0.0, MAX_RATE),
                     })
                 }
                 other => {
@@ -929,7 +1042,7 @@ impl Checker {
             cash_buffer_weeks: self.number(&p("cash_buffer_weeks"), b.cash_buffer_weeks, 4.0, 0.0, 520.0),
             wage_indexation: self.number(&p("wage_indexation"), b.wage_indexation, 0.0, 0.0, 1.0),
             capacity_adjust: self.number(&p("capacity_adjust"), b.capacity_adjust, 0.02, 0.0, 1.0),
-            source_adjust: self.number(&p("source_adjust"), b.source_adjust, 0.15, 0.0, 1.0),
+            source_adjust: self.number(&p("source_adjust"), b.source_adjust, 0.05, 0.0, 1.0),
             wage_flexibility: self.number(&p("wage_flexibility"), b.wage_flexibility, 0.02, 0.0, 10.0),
         }
     }

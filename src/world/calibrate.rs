@@ -29,7 +29,8 @@ pub struct Calibration {
     pub retail_price: Vec<f64>,
     /// Units households buy, `[region][sector]`.
     pub retail_units: Vec<f64>,
-    /// Labour cost per unit of output at base (for recipes whose labour is derived).
+    /// Labour cost per unit of output at base wages, `[region][sector]`: the recipe's
+    /// `labour`, or what makes the base price 1 when it is not given.
     pub value_share: Vec<f64>,
     /// Income by region (equals consumption in the steady state).
     pub income: Vec<f64>,
@@ -81,6 +82,9 @@ pub fn calibrate(sc: &Scenario) -> Calibration {
     }
     let value_share = |r: usize, s: usize| -> f64 {
         let recipe = sc.recipe(r, s);
+        if let Some(labour) = recipe.labour {
+            return labour;
+        }
         let inputs: f64 = recipe.inputs.iter().map(|&(j, a)| a * landed_avg[rs(r, j)]).sum();
         (1.0 / (1.0 + recipe.markup) - inputs).max(0.05 / (1.0 + recipe.markup))
     };
@@ -185,8 +189,8 @@ pub fn calibrate(sc: &Scenario) -> Calibration {
     }
 }
 
-/// Labour a region's firms need at base: cost of recipes whose labour is derived, and
-/// workers of recipes whose labour is given in worker-weeks.
+/// Labour a region's firms need at base: the wage bill at base wages, and workers hired
+/// beyond that (firms staff in whole workers).
 #[derive(Debug, Clone)]
 pub struct LabourNeed {
     pub cost: Vec<f64>,
@@ -216,10 +220,7 @@ pub fn labour_coefficients(sc: &Scenario, cal: &Calibration, wage: &[f64]) -> (V
         let prod = sc.regions[r].productivity;
         for s in 0..ns {
             let k = r * ns + s;
-            producer[k] = match sc.recipe(r, s).labour {
-                Some(l) => l / prod,
-                None => cal.value_share[k] / (w * prod),
-            };
+            producer[k] = cal.value_share[k] / (w * prod);
             retail[k] = retail_labour_cost(sc, cal, k) / (w * prod);
         }
     }

@@ -259,10 +259,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
     // Wages: employ `target_employment` of each region's households at the planned sizes.
     let mut need = LabourNeed { cost: vec![0.0; nr], workers: vec![0.0; nr] };
     for (p, &(r, s)) in plan.producer_place.iter().enumerate() {
-        match sc.recipe(r, s).labour {
-            Some(l) => need.workers[r] += l / sc.regions[r].productivity * plan.output[p],
-            None => need.cost[r] += cal.value_share[rs(r, s)] / sc.regions[r].productivity * plan.output[p],
-        }
+        need.cost[r] += cal.value_share[rs(r, s)] / sc.regions[r].productivity * plan.output[p];
     }
     for (i, &(r, s)) in plan.retailer_place.iter().enumerate() {
         need.cost[r] += retail_labour_cost(sc, &cal, rs(r, s)) / sc.regions[r].productivity * plan.sales[i];

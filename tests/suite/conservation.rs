@@ -1,0 +1,50 @@
+//! Money is conserved exactly and goods balance within 1e-9 (MODEL.md §3), over whole runs.
+
+use crate::common::*;
+
+fn check(name: &str, sc: &tradesim::Scenario) {
+    for policy in [true, false] {
+        let (reports, sim) = run(sc, policy, None);
+        let res = sim.residuals();
+        assert_eq!(
+            res.money_worst, 0,
+            "{name} (policy {policy}): money moved by {} cents at tick {:?}",
+            res.money_worst, res.money_worst_tick
+        );
+        assert!(
+            res.goods_worst < 1e-9,
+            "{name} (policy {policy}): goods residual {} at tick {:?} sector {:?}",
+            res.goods_worst,
+            res.goods_worst_tick,
+            res.goods_worst_sector
+        );
+        assert_eq!(reports.len() as u32, sc.ticks);
+        reports.iter().for_each(assert_finite);
+    }
+}
+
+#[test]
+fn small_scenario_conserves_money_and_goods() {
+    check("small", &embedded("small"));
+}
+
+#[test]
+fn flagship_at_reduced_scale_conserves_money_and_goods() {
+    check("us_china_2025 at scale 0.03", &embedded("us_china_2025").scaled(0.03));
+}
+
+#[test]
+fn endogenous_retaliation_at_reduced_scale_conserves_money_and_goods() {
+    check("endogenous_retaliation at scale 0.03", &embedded("endogenous_retaliation").scaled(0.03));
+}
+
+#[test]
+fn money_total_is_the_same_after_a_run() {
+    let sc = embedded("small");
+    let mut sim = tradesim::Simulation::new(std::sync::Arc::new(sc.clone()), true);
+    let before = sim.money_total();
+    for _ in 0..sc.ticks {
+        sim.step();
+    }
+    assert_eq!(sim.money_total(), before);
+}

@@ -1,0 +1,14 @@
+//! The integration tests, in one binary (one link of the engine instead of one per file).
+//!
+//! - `conservation`: money conserved exactly, goods balanced, over whole runs;
+//! - `determinism`: byte-identical outputs for any thread count and for repeated runs;
+//! - `mechanisms`: one test per mechanism on a tiny three-region world;
+//! - `stylized`: the 2025 tariff war's stylized facts on the flagship at reduced scale;
+//! - `bad_input`: every kind of bad input gets its error; nonsense runs without panics.
+
+mod bad_input;
+mod common;
+mod conservation;
+mod determinism;
+mod mechanisms;
+mod stylized;

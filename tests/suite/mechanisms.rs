@@ -1,0 +1,268 @@
+//! One focused test per mechanism, each on the tiny three-region world of `crate::common::tiny`:
+//! HOME (0) buys GOODS (sector 0) from itself, PARTNER (1) and THIRD (2).
+
+use crate::common::*;
+use tradesim::agents::Purchasing;
+use tradesim::agents::producer::Production;
+use tradesim::market::ProducerBoard;
+
+const HOME: usize = 0;
+const PARTNER: usize = 1;
+const THIRD: usize = 2;
+const GOODS: usize = 0;
+
+/// A HOME tariff on PARTNER's goods: `set` from `effective` (tick 9 = 2024-03-04 unless given).
+fn tariff_event(set: f64, extra: &str) -> String {
+    format!(
+        r#"
+[[events]]
+name = "tariff"
+government = "HOME"
+partner = "PARTNER"
+sectors = ["GOODS"]
+effective = 2024-03-04
+set = {set}
+{extra}
+"#
+    )
+}
+
+fn trade_row(r: &tradesim::metrics::TickReport, importer: usize, exporter: usize) -> tradesim::metrics::TradeRow {
+    r.trade.iter().find(|t| t.importer == importer && t.exporter == exporter && t.sector == GOODS).cloned().unwrap()
+}
+
+#[test]
+fn tariff_raises_the_landed_price_by_the_tariff_when_absorption_is_zero() {
+    for (absorption, expect_fob) in [(0.0, 1.0), (0.5, 1.5f64.powf(-0.5))] {
+        let sc = scenario(&tiny(&format!("exporter_absorption = {absorption}"), &tariff_event(0.5, "")));
+        let (s, _) = run(&sc, true, Some(10));
+        let (c, _) = run(&sc, false, Some(10));
+        let (ts, tc) = (trade_row(&s[9], HOME, PARTNER), trade_row(&c[9], HOME, PARTNER));
+        assert_eq!(ts.tariff_rate, 0.5);
+        let fob_ratio = ts.fob_price / tc.fob_price;
+        assert!((fob_ratio - expect_fob).abs() < 1e-9, "absorption {absorption}: fob ratio {fob_ratio}");
+        let landed_ratio = ts.landed_price / tc.landed_price;
+        let expected = expect_fob * 1.5;
+        assert!(
+            (landed_ratio - expected).abs() < 1e-9,
+            "absorption {absorption}: landed ratio {landed_ratio}, want {expected}"
+        );
+    }
+}
+
+#[test]
+fn tariffs_are_assessed_at_arrival_with_grace_for_goods_already_shipped() {
+    let sc = scenario(&tiny("", &tariff_event(0.5, "grace_until = 2024-03-31")));
+    let (s, _) = run(&sc, true, Some(20));
+    // Lead time is 3 weeks: arrivals in ticks 9..12 left before the change and arrive by
+    // 31 March (tick 12), so they pay the old rate (0); later arrivals pay 50%.
+    for r in &s[9..12] {
+        let t = trade_row(r, HOME, PARTNER);
+        assert!(t.value > 0.0, "tick {}: no arrivals", r.tick);
+        assert_eq!(t.tariff_paid, 0.0, "tick {}: goods in grace paid {}", r.tick, t.tariff_paid);
+    }
+    for r in &s[13..20] {
+        let t = trade_row(r, HOME, PARTNER);
+        if t.value > 0.0 {
+            let rate = t.tariff_paid / t.value;
+            assert!((rate - 0.5).abs() < 1e-6, "tick {}: effective rate {rate}", r.tick);
+        }
+    }
+}
+
+#[test]
+fn rationing_splits_stock_proportionally_and_records_the_shortage() {
+    // PARTNER's goods capacity is half its base demand: it must ration.
+    let text =
+        tiny("capacity_adjust = 0.0", "[[capacity]]\nregion = \"PARTNER\"\nsector = \"GOODS\"\nmultiplier = 0.5\n");
+    let sc = scenario(&text);
+    let (reports, mut sim) = run(&sc, true, Some(20));
+    let world = sim.world_mut();
+    let board = world.resource::<ProducerBoard>();
+    let fill: Vec<f64> = board.fill_ratio.clone();
+    let rationing: Vec<usize> = (0..fill.len()).filter(|&p| fill[p] < 0.999).collect();
+    assert!(!rationing.is_empty(), "no producer rationed");
+    let mut checked = 0;
+    let mut query = world.query::<&Purchasing>();
+    for purchasing in query.iter(world) {
+        for line in &purchasing.lines {
+            let mut unfilled = 0;
+            for slot in line.suppliers.iter().filter(|s| s.last_ordered > 0) {
+                let f = fill[slot.producer as usize];
+                // Every buyer of a seller gets the same fraction of its order, to the cent.
+                assert_eq!(slot.last_filled, (slot.last_ordered as f64 * f).floor() as i64);
+                unfilled += slot.last_ordered - slot.last_filled;
+                if f < 0.999 {
+                    checked += 1;
+                }
+            }
+            // ...and the rest is the buyer's recorded shortage.
+            assert_eq!(line.unfilled.0, unfilled);
+        }
+    }
+    assert!(checked > 10, "only {checked} rationed orders seen");
+    // Sellers never ship more than they hold.
+    let mut producers = world.query::<&Production>();
+    assert!(producers.iter(world).all(|p| p.stock >= 0.0));
+    let shortage =
+        reports.last().unwrap().sectors.iter().find(|s| s.region == HOME && s.sector == GOODS).unwrap().shortage_rate;
+    assert!(shortage > 0.01, "HOME goods shortage {shortage}");
+}
+
+#[test]
+fn an_announced_tariff_raises_orders_before_it_takes_effect_and_lowers_them_after() {
+    let sc = scenario(&tiny("", &tariff_event(1.0, "announce = 2024-02-05")));
+    let (s, _) = run(&sc, true, Some(24));
+    let (c, _) = run(&sc, false, Some(24));
+    // Announced at tick 5, effective at tick 9, lead 3: orders placed in ticks 5..=5 land before it.
+    let before = |r: &[tradesim::metrics::TickReport]| mean(r, 8..10, |x| imports(x, HOME, PARTNER, GOODS));
+    let after = |r: &[tradesim::metrics::TickReport]| mean(r, 16..24, |x| imports(x, HOME, PARTNER, GOODS));
+    assert!(before(&s) > 1.05 * before(&c), "front-loading: {} vs {}", before(&s), before(&c));
+    assert!(after(&s) < 0.8 * after(&c), "after: {} vs {}", after(&s), after(&c));
+}
+
+#[test]
+fn a_cheaper_third_country_supplier_gains_share_after_a_tariff() {
+    let sc = scenario(&tiny("", &tariff_event(0.8, "")));
+    let (s, _) = run(&sc, true, Some(40));
+    let (c, _) = run(&sc, false, Some(40));
+    let third = |r: &[tradesim::metrics::TickReport]| mean(r, 20..40, |x| imports(x, HOME, THIRD, GOODS));
+    let partner = |r: &[tradesim::metrics::TickReport]| mean(r, 20..40, |x| imports(x, HOME, PARTNER, GOODS));
+    assert!(third(&s) > 1.2 * third(&c), "THIRD: {} vs {}", third(&s), third(&c));
+    assert!(partner(&s) < 0.5 * partner(&c), "PARTNER: {} vs {}", partner(&s), partner(&c));
+}
+
+#[test]
+fn a_boycott_stops_purchases_from_the_partner() {
+    let event = r#"
+[[events]]
+name = "boycott"
+kind = "boycott"
+government = "HOME"
+partner = "PARTNER"
+sectors = ["GOODS"]
+effective = 2024-03-04
+share = 1.0
+"#;
+    let sc = scenario(&tiny("", event));
+    let (s, _) = run(&sc, true, Some(20));
+    // Orders stop at tick 9; the last shipments land 3 weeks later.
+    for r in &s[12..20] {
+        assert_eq!(imports(r, HOME, PARTNER, GOODS), 0.0, "tick {}", r.tick);
+    }
+    assert!(s[11].policy.is_empty() && s[9].policy.iter().any(|p| p.instrument == "boycott" && p.new == 1.0));
+}
+
+#[test]
+fn tit_for_tat_answers_after_its_lag_and_respects_its_cap() {
+    let rest = r#"
+[[events]]
+name = "first increase"
+government = "HOME"
+partner = "PARTNER"
+effective = 2024-03-04
+add = 0.4
+
+[[events]]
+name = "second increase"
+government = "HOME"
+partner = "PARTNER"
+effective = 2024-05-13
+add = 0.2
+
+[[rules]]
+name = "answer"
+kind = "tit_for_tat"
+government = "PARTNER"
+partner = "HOME"
+lag_weeks = 3
+match = 1.0
+cap = 0.3
+"#;
+    let sc = scenario(&tiny("", rest));
+    let (s, _) = run(&sc, true, Some(30));
+    let answers: Vec<_> = s.iter().flat_map(|r| r.policy.iter()).filter(|p| p.government == PARTNER).collect();
+    // HOME moves at tick 9; PARTNER answers 3 ticks later, capped at 30%.
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0].tick, 12);
+    assert_eq!(answers[0].new, 0.3);
+    assert!(answers[0].cause.contains("tit_for_tat"), "{}", answers[0].cause);
+    // The second increase (tick 19) finds PARTNER at its cap: no further change.
+    assert!(s.iter().any(|r| r.tick == 19 && r.policy.iter().any(|p| p.government == HOME)));
+}
+
+/// HOME and THIRD have little spare goods capacity (6%), so when a prohibitive tariff
+/// diverts HOME's purchases away from PARTNER, HOME runs short.
+#[test]
+fn a_shortage_exemption_fires_after_its_window() {
+    let threshold = 0.02;
+    let rest = format!(
+        r#"
+[[capacity]]
+region = "HOME"
+sector = "GOODS"
+multiplier = 0.85
+
+[[capacity]]
+region = "THIRD"
+sector = "GOODS"
+multiplier = 0.85
+
+{}
+
+[[rules]]
+name = "exempt goods"
+kind = "shortage_exemption"
+government = "HOME"
+partner = "PARTNER"
+sectors = ["GOODS"]
+threshold = {threshold}
+window_weeks = 3
+exempt_rate = 0.0
+"#,
+        tariff_event(3.0, "")
+    );
+    let sc = scenario(&tiny("capacity_adjust = 0.0", &rest));
+    let (s, _) = run(&sc, true, Some(40));
+    let shortage =
+        |t: u32| s[t as usize].sectors.iter().find(|x| x.region == HOME && x.sector == GOODS).unwrap().shortage_rate;
+    let fired = s
+        .iter()
+        .flat_map(|r| r.policy.iter())
+        .find(|p| p.cause.contains("shortage_exemption"))
+        .unwrap_or_else(|| panic!("never fired; shortages: {:?}", (0..40).map(shortage).collect::<Vec<_>>()));
+    assert_eq!((fired.government, fired.partner, fired.sector, fired.new), (HOME, PARTNER, GOODS, 0.0));
+    // Rules see last tick's data: the three ticks before it fired were all above threshold,
+    // and no earlier run of three was.
+    let t = fired.tick;
+    assert!((t - 3..t).all(|k| shortage(k) > threshold), "{:?}", (t - 4..t).map(shortage).collect::<Vec<_>>());
+    assert!((0..t - 1).all(|k| k < 2 || !(k - 2..=k).all(|j| shortage(j) > threshold)));
+    assert!(t > 9, "fired before the tariff at tick {t}");
+}
+
+#[test]
+fn tariff_revenue_is_recycled_by_the_government_rule() {
+    let rest = tariff_event(0.5, "");
+    for (rule, holds) in [
+        ("recycling = \"hold\"", true),
+        ("recycling = \"lump_sum\"", false),
+        ("recycling = \"sector_aid\"\naid_sector = \"GOODS\"", false),
+    ] {
+        let text = tiny("", &rest).replacen(
+            "producers_per_sector = 12\nretailers_per_sector = 6",
+            &format!("producers_per_sector = 12\nretailers_per_sector = 6\n{rule}"),
+            1,
+        );
+        let sc = scenario(&text);
+        let (s, _) = run(&sc, true, Some(20));
+        let revenue: f64 = s.iter().map(|r| r.regions[HOME].tariff_revenue).sum();
+        let held = s.last().unwrap().regions[HOME].government_cash;
+        assert!(revenue > 0.0);
+        if holds {
+            assert!((held - revenue).abs() < 0.01, "{rule}: held {held} of {revenue}");
+        } else {
+            // Everything is paid out but the remainder of an equal split (< 1 cent per recipient).
+            assert!(held < 10.0, "{rule}: still holds {held} of {revenue}");
+        }
+    }
+}
