@@ -120,6 +120,8 @@ pub struct RouteConfig {
 pub struct SourcingConfig {
     /// Default share of a buyer's supplier slots in its own region, for tradable sectors.
     pub home_share: Option<f64>,
+    /// Adjust exporters' weights so trade balances at the regions' GDPs (default true).
+    pub balance: Option<bool>,
     #[serde(default)]
     pub shares: Vec<SourcingShareConfig>,
 }

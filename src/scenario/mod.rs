@@ -217,6 +217,8 @@ pub struct Scenario {
     pub transport: Vec<f64>,
     /// Initial share of supplier slots, `[importer][sector][exporter]`; rows sum to 1.
     pub sourcing: Vec<f64>,
+    /// Balance trade at the regions' GDPs by weighting exporters (see `world::calibrate`).
+    pub sourcing_balance: bool,
     pub behaviour: Behaviour,
     /// Tariff rates in force at tick 0, `[importer][exporter][sector]`.
     pub initial_tariffs: Vec<f64>,

@@ -16,6 +16,8 @@ use crate::scenario::Scenario;
 pub struct Calibration {
     /// Household spending by region.
     pub consumption: Vec<f64>,
+    /// Each exporter's weight in its partners' foreign sourcing after balancing (1 = as written).
+    pub export_weight: Vec<f64>,
     /// Gross output by `[region][sector]`, units.
     pub output: Vec<f64>,
     /// Share of `[importer][sector]` supply received from each exporter, `[i][s][e]`.
@@ -44,31 +46,49 @@ pub fn fob_factor(sc: &Scenario, importer: usize, exporter: usize, sector: usize
     (1.0 + t).powf(-sc.regions[exporter].exporter_absorption)
 }
 
-/// Solves the base period.
-pub fn calibrate(sc: &Scenario) -> Calibration {
+/// Base-period trade shares and the prices that follow from them.
+struct Flows {
+    flow_share: Vec<f64>,
+    landed_avg: Vec<f64>,
+    retail_price: Vec<f64>,
+    value_share: Vec<f64>,
+}
+
+/// The real side of the base period for given household spending by region.
+struct Economy {
+    output: Vec<f64>,
+    retail_units: Vec<f64>,
+    income: Vec<f64>,
+    import_value: Vec<f64>,
+}
+
+/// Trade shares: the scenario's sourcing shares with each exporter's foreign shares
+/// weighted by `export_weight` (home shares are kept), over regions that can produce.
+fn flows(sc: &Scenario, landed: &[f64], export_weight: &[f64]) -> Flows {
     let (nr, ns) = (sc.n_regions(), sc.n_sectors());
     let b = &sc.behaviour;
     let rs = |r: usize, s: usize| r * ns + s;
     let ies = |i: usize, e: usize, s: usize| (i * nr + e) * ns + s;
     let has_producers =
         |e: usize, s: usize| sc.regions[e].producers_per_sector > 0 && sc.capacity_multiplier[rs(e, s)] > 0.0;
-
-    let mut landed = vec![0.0; nr * nr * ns];
-    for i in 0..nr {
-        for e in 0..nr {
-            for s in 0..ns {
-                let t = if i == e { 0.0 } else { sc.initial_tariff(i, e, s) };
-                landed[ies(i, e, s)] = fob_factor(sc, i, e, s) * (1.0 + t) * (1.0 + sc.transport_cost(e, i));
-            }
-        }
-    }
     let mut flow_share = vec![0.0; nr * ns * nr];
     let mut landed_avg = vec![1.0; nr * ns];
     for i in 0..nr {
         for s in 0..ns {
-            // Armington weights make the scenario's sourcing shares the base-period shares.
-            let row: Vec<f64> =
-                (0..nr).map(|e| if has_producers(e, s) { sc.sourcing_share(i, s, e) } else { 0.0 }).collect();
+            let home = if has_producers(i, s) { sc.sourcing_share(i, s, i) } else { 0.0 };
+            let foreign: Vec<f64> = (0..nr)
+                .map(
+                    |e| if e != i && has_producers(e, s) { sc.sourcing_share(i, s, e) * export_weight[e] } else { 0.0 },
+                )
+                .collect();
+            let foreign_total: f64 = foreign.iter().sum();
+            let foreign_wanted: f64 =
+                (0..nr).filter(|&e| e != i && has_producers(e, s)).map(|e| sc.sourcing_share(i, s, e)).sum();
+            let mut row = foreign;
+            if foreign_total > 0.0 {
+                row.iter_mut().for_each(|v| *v *= foreign_wanted / foreign_total);
+            }
+            row[i] = home;
             let total: f64 = row.iter().sum();
             if total > 0.0 {
                 let mut avg = 0.0;
@@ -80,103 +100,151 @@ pub fn calibrate(sc: &Scenario) -> Calibration {
             }
         }
     }
-    let value_share = |r: usize, s: usize| -> f64 {
-        let recipe = sc.recipe(r, s);
-        if let Some(labour) = recipe.labour {
-            return labour;
-        }
-        let inputs: f64 = recipe.inputs.iter().map(|&(j, a)| a * landed_avg[rs(r, j)]).sum();
-        (1.0 / (1.0 + recipe.markup) - inputs).max(0.05 / (1.0 + recipe.markup))
-    };
-    let retail_price: Vec<f64> =
+    let value_share = (0..nr * ns)
+        .map(|k| {
+            let (r, s) = (k / ns, k % ns);
+            let recipe = sc.recipe(r, s);
+            if let Some(labour) = recipe.labour {
+                return labour;
+            }
+            let inputs: f64 = recipe.inputs.iter().map(|&(j, a)| a * landed_avg[rs(r, j)]).sum();
+            (1.0 / (1.0 + recipe.markup) - inputs).max(0.05 / (1.0 + recipe.markup))
+        })
+        .collect();
+    let retail_price =
         (0..nr * ns).map(|k| (1.0 + b.retail_markup) * landed_avg[k] / (1.0 - b.retail_labour_share)).collect();
+    Flows { flow_share, landed_avg, retail_price, value_share }
+}
 
-    let mut consumption: Vec<f64> =
-        sc.regions.iter().map(|r| if r.households > 0 { r.gdp / 52.0 } else { 0.0 }).collect();
-    let world_spending: f64 = consumption.iter().sum();
+/// Gross output, household purchases, income and imports when households of each region
+/// spend `consumption` a week.
+fn economy(sc: &Scenario, f: &Flows, landed: &[f64], consumption: &[f64]) -> Economy {
+    let (nr, ns) = (sc.n_regions(), sc.n_sectors());
+    let rs = |r: usize, s: usize| r * ns + s;
+    let ies = |i: usize, e: usize, s: usize| (i * nr + e) * ns + s;
     let mut output = vec![0.0; nr * ns];
     let mut retail_units = vec![0.0; nr * ns];
-    let mut income = vec![0.0; nr];
-    let mut import_value = vec![0.0; nr * nr * ns];
-    for _round in 0..400 {
-        for r in 0..nr {
-            for s in 0..ns {
-                retail_units[rs(r, s)] = consumption[r] * sc.sectors[s].budget_share / retail_price[rs(r, s)];
+    for r in 0..nr {
+        for s in 0..ns {
+            retail_units[rs(r, s)] = consumption[r] * sc.sectors[s].budget_share / f.retail_price[rs(r, s)];
+        }
+    }
+    // Units each importer-sector receives: households' purchases plus producers' inputs.
+    let received = |output: &[f64], i: usize, s: usize| -> f64 {
+        let mut units = retail_units[rs(i, s)];
+        for s2 in 0..ns {
+            if let Some(&(_, a)) = sc.recipe(i, s2).inputs.iter().find(|(j, _)| *j == s) {
+                units += a * output[rs(i, s2)];
             }
         }
-        // Gauss–Seidel on X = final + intermediate demand, all in units shipped.
-        for _ in 0..500 {
-            let mut change: f64 = 0.0;
-            for e in 0..nr {
-                for s in 0..ns {
-                    let mut demand = 0.0;
-                    for i in 0..nr {
-                        let ship = (1.0 + sc.transport_cost(e, i)) * flow_share[(i * ns + s) * nr + e];
-                        if ship == 0.0 {
-                            continue;
-                        }
-                        let mut received = retail_units[rs(i, s)];
-                        for s2 in 0..ns {
-                            if let Some(&(_, a)) = sc.recipe(i, s2).inputs.iter().find(|(j, _)| *j == s) {
-                                received += a * output[rs(i, s2)];
-                            }
-                        }
-                        demand += received * ship;
+        units
+    };
+    // Gauss–Seidel on X = final + intermediate demand, all in units shipped.
+    for _ in 0..500 {
+        let mut change: f64 = 0.0;
+        for e in 0..nr {
+            for s in 0..ns {
+                let mut demand = 0.0;
+                for i in 0..nr {
+                    let ship = (1.0 + sc.transport_cost(e, i)) * f.flow_share[(i * ns + s) * nr + e];
+                    if ship > 0.0 {
+                        demand += received(&output, i, s) * ship;
                     }
-                    change = change.max((demand - output[rs(e, s)]).abs() / demand.max(1.0));
-                    output[rs(e, s)] = demand;
                 }
+                change = change.max((demand - output[rs(e, s)]).abs() / demand.max(1.0));
+                output[rs(e, s)] = demand;
             }
-            if change < 1e-13 {
+        }
+        if change < 1e-13 {
+            break;
+        }
+    }
+    // Income = producer value added + retail margins + tariff revenue.
+    let mut income = vec![0.0; nr];
+    let mut import_value = vec![0.0; nr * nr * ns];
+    for i in 0..nr {
+        for s in 0..ns {
+            let units = received(&output, i, s);
+            for e in 0..nr {
+                let share = f.flow_share[(i * ns + s) * nr + e];
+                let shipped = units * share * (1.0 + sc.transport_cost(e, i));
+                let fob = fob_factor(sc, i, e, s);
+                income[e] += shipped * fob;
+                if e != i {
+                    income[i] += shipped * fob * sc.initial_tariff(i, e, s);
+                }
+                import_value[ies(i, e, s)] = units * share * landed[ies(i, e, s)];
+            }
+        }
+        for s in 0..ns {
+            let inputs: f64 = sc.recipe(i, s).inputs.iter().map(|&(j, a)| a * f.landed_avg[rs(i, j)]).sum();
+            income[i] -= output[rs(i, s)] * inputs;
+            income[i] += consumption[i] * sc.sectors[s].budget_share - retail_units[rs(i, s)] * f.landed_avg[rs(i, s)];
+        }
+    }
+    Economy { output, retail_units, income, import_value }
+}
+
+/// Solves the base period. With `sourcing.balance` (the default), each exporter's weight
+/// in its partners' foreign sourcing is first adjusted so that at the scenario's GDPs every
+/// region earns what it spends: with a closed money stock and no capital flows, balanced
+/// trade is the only steady state, and this is what lets regions keep their target size.
+pub fn calibrate(sc: &Scenario) -> Calibration {
+    let (nr, ns) = (sc.n_regions(), sc.n_sectors());
+    let ies = |i: usize, e: usize, s: usize| (i * nr + e) * ns + s;
+    let mut landed = vec![0.0; nr * nr * ns];
+    for i in 0..nr {
+        for e in 0..nr {
+            for s in 0..ns {
+                let t = if i == e { 0.0 } else { sc.initial_tariff(i, e, s) };
+                landed[ies(i, e, s)] = fob_factor(sc, i, e, s) * (1.0 + t) * (1.0 + sc.transport_cost(e, i));
+            }
+        }
+    }
+    let spends = |r: usize| sc.regions[r].households > 0;
+    let targets: Vec<f64> = (0..nr).map(|r| if spends(r) { sc.regions[r].gdp / 52.0 } else { 0.0 }).collect();
+    let mut export_weight = vec![1.0; nr];
+    if sc.sourcing_balance {
+        for _round in 0..300 {
+            let f = flows(sc, &landed, &export_weight);
+            let eco = economy(sc, &f, &landed, &targets);
+            let mut worst: f64 = 0.0;
+            for r in (0..nr).filter(|&r| spends(r) && eco.income[r] > 0.0) {
+                let gap = targets[r] / eco.income[r];
+                worst = worst.max((gap - 1.0).abs());
+                export_weight[r] = (export_weight[r] * gap.clamp(0.5, 2.0)).clamp(1e-6, 1e6);
+            }
+            if worst < 1e-9 {
                 break;
             }
         }
-        // Income = producer value added + retail margins + tariff revenue.
-        income.iter_mut().for_each(|y| *y = 0.0);
-        import_value.iter_mut().for_each(|v| *v = 0.0);
-        for i in 0..nr {
-            for s in 0..ns {
-                let mut received = retail_units[rs(i, s)];
-                for s2 in 0..ns {
-                    if let Some(&(_, a)) = sc.recipe(i, s2).inputs.iter().find(|(j, _)| *j == s) {
-                        received += a * output[rs(i, s2)];
-                    }
-                }
-                for e in 0..nr {
-                    let shipped = received * flow_share[(i * ns + s) * nr + e] * (1.0 + sc.transport_cost(e, i));
-                    let fob = fob_factor(sc, i, e, s);
-                    income[e] += shipped * fob; // producer revenue
-                    if e != i {
-                        income[i] += shipped * fob * sc.initial_tariff(i, e, s);
-                    }
-                    import_value[ies(i, e, s)] = received * flow_share[(i * ns + s) * nr + e] * landed[ies(i, e, s)];
-                }
-            }
-            for s in 0..ns {
-                let inputs: f64 = sc.recipe(i, s).inputs.iter().map(|&(j, a)| a * landed_avg[rs(i, j)]).sum();
-                income[i] -= output[rs(i, s)] * inputs;
-                income[i] +=
-                    consumption[i] * sc.sectors[s].budget_share - retail_units[rs(i, s)] * landed_avg[rs(i, s)];
-            }
-        }
-        let total: f64 = (0..nr).filter(|&r| sc.regions[r].households > 0).map(|r| income[r]).sum();
+    }
+    let f = flows(sc, &landed, &export_weight);
+    // Then the steady state proper: spending equals income in every region.
+    let mut consumption = targets.clone();
+    let world_spending: f64 = consumption.iter().sum();
+    let mut eco = economy(sc, &f, &landed, &consumption);
+    for _round in 0..400 {
+        let total: f64 = (0..nr).filter(|&r| spends(r)).map(|r| eco.income[r]).sum();
         if total.is_nan() || total <= 0.0 {
             break;
         }
         let mut diff: f64 = 0.0;
-        for r in 0..nr {
-            let next = if sc.regions[r].households > 0 { income[r].max(0.0) * world_spending / total } else { 0.0 };
-            diff = diff.max((next - consumption[r]).abs() / world_spending.max(1e-300));
-            consumption[r] = next;
+        for (r, c) in consumption.iter_mut().enumerate() {
+            let next = if spends(r) { eco.income[r].max(0.0) * world_spending / total } else { 0.0 };
+            diff = diff.max((next - *c).abs() / world_spending.max(1e-300));
+            *c = next;
         }
+        eco = economy(sc, &f, &landed, &consumption);
         if diff < 1e-12 {
             break;
         }
     }
-
-    let value_share = (0..nr * ns).map(|k| value_share(k / ns, k % ns)).collect();
+    let Flows { flow_share, landed_avg, retail_price, value_share } = f;
+    let Economy { output, retail_units, income, import_value } = eco;
     Calibration {
         consumption,
+        export_weight,
         output,
         flow_share,
         landed_avg,

@@ -54,14 +54,22 @@ fn retailer_id(nr: usize, n_producers: usize, r: usize) -> AgentId {
     AgentId(1 + (nr + n_producers + r) as u64)
 }
 
-/// Draws a supplier of `sector` for a buyer in `region` from the sourcing shares.
-fn draw_supplier(sc: &Scenario, ranges: &[Range<u32>], key: DrawKey, index: u64, region: usize, sector: usize) -> u32 {
-    let ns = sc.n_sectors();
-    let weights = (0..sc.n_regions()).map(|e| {
+/// Draws a supplier of `sector` for a buyer in `region` from the base-period trade shares.
+fn draw_supplier(
+    sc: &Scenario,
+    cal: &Calibration,
+    ranges: &[Range<u32>],
+    key: DrawKey,
+    index: u64,
+    region: usize,
+    sector: usize,
+) -> u32 {
+    let (nr, ns) = (sc.n_regions(), sc.n_sectors());
+    let weights = (0..nr).map(|e| {
         if ranges[e * ns + sector].is_empty() || sc.capacity_multiplier[e * ns + sector] <= 0.0 {
             0.0
         } else {
-            sc.sourcing_share(region, sector, e)
+            cal.flow_share[(region * ns + sector) * nr + e]
         }
     });
     let Some(e) = pick_weighted(weights, key.uniform(index)) else { return NONE };
@@ -106,7 +114,7 @@ impl Plan {
                 let mut slots = Vec::with_capacity(inputs.len() * k_sup);
                 for (line, &(j, _)) in inputs.iter().enumerate() {
                     for k in 0..k_sup {
-                        slots.push(draw_supplier(sc, &producer_ranges, key, ((line * 64 + k) * 2) as u64, r, j));
+                        slots.push(draw_supplier(sc, cal, &producer_ranges, key, ((line * 64 + k) * 2) as u64, r, j));
                     }
                 }
                 slots
@@ -116,7 +124,7 @@ impl Plan {
             .map(|i| {
                 let (r, s) = retailer_place[i];
                 let key = DrawKey::new(sc.seed, retailer_id(nr, n_producers, i).0, 0, Purpose::Build);
-                (0..k_sup).map(|k| draw_supplier(sc, &producer_ranges, key, (k * 2) as u64, r, s)).collect()
+                (0..k_sup).map(|k| draw_supplier(sc, cal, &producer_ranges, key, (k * 2) as u64, r, s)).collect()
             })
             .collect();
 
