@@ -13,6 +13,19 @@ use crate::world::build_world;
 use bevy_ecs::prelude::*;
 use std::sync::Arc;
 
+/// A region's calibrated base period (annual amounts in currency units).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RegionCalibration {
+    pub region: String,
+    pub target_gdp: f64,
+    /// Household spending a year in the base-period steady state (equals income).
+    pub base_spending: f64,
+    /// The scaling of foreign sourcing shares trade balancing settled on (1 = as written).
+    pub import_propensity: f64,
+    /// Wage per household-agent and week at which target employment holds.
+    pub weekly_wage: f64,
+}
+
 pub struct Simulation {
     world: World,
     schedule: Schedule,
@@ -61,6 +74,24 @@ impl Simulation {
 
     pub fn world_mut(&mut self) -> &mut World {
         &mut self.world
+    }
+
+    /// The calibrated base period of each region, for the manifest.
+    pub fn calibration(&self) -> Vec<RegionCalibration> {
+        let model = self.world.resource::<crate::market::Model>();
+        let wages = &model.base_wage;
+        self.scenario
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(r, region)| RegionCalibration {
+                region: region.name.clone(),
+                target_gdp: region.gdp,
+                base_spending: model.base_consumption[r] * 52.0,
+                import_propensity: model.import_propensity[r],
+                weekly_wage: wages[r],
+            })
+            .collect()
     }
 
     /// Money held by all agents, cents.

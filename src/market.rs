@@ -83,6 +83,8 @@ pub struct Model {
     pub base_consumption: Vec<f64>,
     /// Calibrated gross output by `[region][sector]`, units per week.
     pub base_output: Vec<f64>,
+    /// Importers' scaling of foreign sourcing after trade balancing (1 = as written).
+    pub import_propensity: Vec<f64>,
 }
 
 impl Model {

@@ -111,7 +111,11 @@ pub fn run(scenario: Scenario, opts: &RunOptions, progress: &mut dyn Progress) -
     }
     let out = opts.out.clone();
     output::prepare_dir(&out, opts.force)?;
+    // Nothing of an earlier run in this directory may survive beside this one's files.
     output::remove_previous(&out, &["effects.csv"])?;
+    for run in ["scenario", "counterfactual"] {
+        output::remove_previous(&out.join(run), crate::output::series::FILES)?;
+    }
     let mut manifest = new_manifest(&scenario, opts, threads);
     write_manifest(&out, &manifest)?;
 
@@ -151,6 +155,9 @@ fn simulate(
         let t0 = Instant::now();
         let mut sim = Simulation::new(sc.clone(), policy);
         manifest.timings.build_seconds += t0.elapsed().as_secs_f64();
+        if policy {
+            manifest.calibration = sim.calibration();
+        }
         let mut writer = SeriesWriter::create(&out.join(label), scenario.clone())?;
         progress.begin(label, scenario.ticks);
         for t in 0..scenario.ticks {
@@ -218,6 +225,7 @@ fn new_manifest(scenario: &Scenario, opts: &RunOptions, threads: usize) -> Manif
         agents: AgentCounts { households, producers, retailers, governments: scenario.n_regions() as u64 },
         timings: Timings::default(),
         residuals: None,
+        calibration: Vec::new(),
         files: Vec::new(),
         scenario: scenario.clone(),
     }

@@ -81,13 +81,24 @@ impl Book<'_> {
     }
 
     fn set_rate(&mut self, partner: usize, sector: usize, new: f64, grace_until: Option<u32>, cause: &str) {
+        // Rates are set in percentage points; keep sums like 0.208 + 0.1 free of float noise.
+        let new = (new * 1e12).round() / 1e12;
         let c = self.schedule.cell(partner, sector);
         let old = self.schedule.rate[c];
         if old == new {
             return;
         }
         self.schedule.rate[c] = new;
-        self.schedule.grace[c] = Grace { previous_rate: old, changed_at: self.now, until: grace_until };
+        let grace = &mut self.schedule.grace[c];
+        let still_active = grace.until.is_some_and(|until| self.now <= until);
+        if grace.changed_at == self.now && still_active {
+            // A second change in the same week: goods shipped before this week keep the
+            // rate from before the week, for the longer of the two grace periods.
+            grace.until = grace.until.max(grace_until);
+        } else if grace_until.is_some() || !still_active {
+            *grace = Grace { previous_rate: old, changed_at: self.now, until: grace_until };
+        }
+        // Otherwise a change without grace leaves an earlier grace period running.
         self.log.push(PolicyChange {
             tick: self.now,
             government: self.government,
@@ -200,7 +211,8 @@ fn evaluate_rule(
                     state.trigger_streak
                 );
                 for &s in &rule.sectors {
-                    book.set_rate(p, s, rate, None, &cause);
+                    let current = book.rate(p, s);
+                    book.set_rate(p, s, rate.min(current), None, &cause);
                 }
             }
         }

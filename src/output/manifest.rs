@@ -48,6 +48,8 @@ pub struct Manifest {
     pub agents: AgentCounts,
     pub timings: Timings,
     pub residuals: Option<RunResiduals>,
+    /// The calibrated base period, by region.
+    pub calibration: Vec<crate::engine::RegionCalibration>,
     pub files: Vec<String>,
     pub scenario: Scenario,
 }

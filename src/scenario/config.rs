@@ -120,7 +120,7 @@ pub struct RouteConfig {
 pub struct SourcingConfig {
     /// Default share of a buyer's supplier slots in its own region, for tradable sectors.
     pub home_share: Option<f64>,
-    /// Adjust exporters' weights so trade balances at the regions' GDPs (default true).
+    /// Scale each importer's foreign shares so trade balances at the regions' GDPs (default true).
     pub balance: Option<bool>,
     #[serde(default)]
     pub shares: Vec<SourcingShareConfig>,

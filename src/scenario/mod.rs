@@ -217,7 +217,7 @@ pub struct Scenario {
     pub transport: Vec<f64>,
     /// Initial share of supplier slots, `[importer][sector][exporter]`; rows sum to 1.
     pub sourcing: Vec<f64>,
-    /// Balance trade at the regions' GDPs by weighting exporters (see `world::calibrate`).
+    /// Balance trade at the regions' GDPs by scaling importers' foreign shares (see `world::calibrate`).
     pub sourcing_balance: bool,
     pub behaviour: Behaviour,
     /// Tariff rates in force at tick 0, `[importer][exporter][sector]`.
@@ -259,12 +259,12 @@ impl Scenario {
         self.sectors.iter().position(|s| s.name == name)
     }
 
-    /// The first tick at which any policy event is announced or takes effect, or any rule
-    /// becomes active: where "after the shock" horizons are counted from.
+    /// Where "after the shock" is counted from (effects' horizons, the pre-war baseline of
+    /// de-escalation rules): the first tick at which a policy event is announced or takes
+    /// effect; in a scenario of rules only, the first tick a rule is active.
     pub fn first_policy_tick(&self) -> Option<u32> {
-        let events = self.events.iter().map(|e| e.announce_tick.unwrap_or(e.effective_tick));
-        let rules = self.rules.iter().map(|r| r.active_from);
-        events.chain(rules).min()
+        let events = self.events.iter().map(|e| e.announce_tick.unwrap_or(e.effective_tick)).min();
+        events.or_else(|| self.rules.iter().map(|r| r.active_from).min())
     }
 
     /// The same world with every policy event and rule switched off (MODEL.md §7).

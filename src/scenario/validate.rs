@@ -567,7 +567,7 @@ impl Checker {
                 }
                 Some(g) => self.number(&format!("{p}.gdp"), Some(g), 1.0, 1.0, MAX_GDP),
             };
-            let gdp_valid = self.problems.len() == problems_before;
+            let gdp_valid = r.gdp.is_some() && self.problems.len() == problems_before;
             let households = self.count(&format!("{p}.households"), r.households, 1000, 0, 50_000_000);
             let producers_per_sector =
                 self.count(&format!("{p}.producers_per_sector"), r.producers_per_sector, 10, 0, 5_000_000);
@@ -783,7 +783,23 @@ impl Checker {
                 );
             }
             let list = self.sector_list(&names, &sectors, &format!("{p}.sectors"), &e.sectors);
-            let kind = match e.kind.as_deref().unwrap_or("tariff") {
+            let kind_name = e.kind.as_deref().unwrap_or("tariff");
+            let foreign_keys: &[(&str, bool)] = match kind_name {
+                "tariff" => &[("share", e.share.is_some())],
+                "boycott" => {
+                    &[("set", e.set.is_some()), ("add", e.add.is_some()), ("grace_until", e.grace_until.is_some())]
+                }
+                _ => &[],
+            };
+            for (key, present) in foreign_keys {
+                if *present {
+                    self.problem(
+                        &format!("{p}.{key}"),
+                        format!("not used by a {kind_name} event; remove it or change `kind`"),
+                    );
+                }
+            }
+            let kind = match kind_name {
                 "tariff" => match (e.set, e.add) {
                     (Some(v), None) => {
                         Some(EventKind::SetTariff(self.number(&format!("{p}.set"), Some(v), 0.0, 0.0, MAX_RATE)))
@@ -882,6 +898,33 @@ impl Checker {
                 .and_then(|d| self.tick_of(&format!("{p}.active_until"), &calendar, ticks, d))
                 .unwrap_or(ticks);
             let window = |c: &mut Checker| c.count(&format!("{p}.window_weeks"), r.window_weeks, 4, 1, 520);
+            let keys: [(&str, bool, &[&str]); 9] = [
+                ("lag_weeks", r.lag_weeks.is_some(), &["tit_for_tat"]),
+                ("match", r.match_share.is_some(), &["tit_for_tat"]),
+                ("cap", r.cap.is_some(), &["tit_for_tat"]),
+                ("threshold", r.threshold.is_some(), &["shortage_exemption"]),
+                ("exempt_rate", r.exempt_rate.is_some(), &["shortage_exemption"]),
+                ("window_weeks", r.window_weeks.is_some(), &["shortage_exemption", "de_escalation"]),
+                ("trade_drop", r.trade_drop.is_some(), &["de_escalation"]),
+                ("gdp_loss", r.gdp_loss.is_some(), &["de_escalation"]),
+                ("baseline_weeks", r.baseline_weeks.is_some(), &["de_escalation"]),
+            ];
+            if let Some(kind) = r.kind.as_deref() {
+                for (key, present, kinds) in keys {
+                    if present && !kinds.contains(&kind) {
+                        self.problem(
+                            &format!("{p}.{key}"),
+                            format!("not used by a {kind} rule; it belongs to {} rules", kinds.join(" and ")),
+                        );
+                    }
+                }
+                if r.rate.is_some() && kind != "de_escalation" {
+                    self.problem(
+                        &format!("{p}.rate"),
+                        format!("not used by a {kind} rule; it belongs to de_escalation rules"),
+                    );
+                }
+            }
             let kind = match r.kind.as_deref() {
                 Some("tit_for_tat") => Some(RuleKind::TitForTat {
                     lag: self.count(&format!("{p}.lag_weeks"), r.lag_weeks, 1, 1, 520),

@@ -16,8 +16,8 @@ use crate::scenario::Scenario;
 pub struct Calibration {
     /// Household spending by region.
     pub consumption: Vec<f64>,
-    /// Each exporter's weight in its partners' foreign sourcing after balancing (1 = as written).
-    pub export_weight: Vec<f64>,
+    /// Each importer's scaling of its foreign sourcing shares after balancing (1 = as written).
+    pub import_propensity: Vec<f64>,
     /// Gross output by `[region][sector]`, units.
     pub output: Vec<f64>,
     /// Share of `[importer][sector]` supply received from each exporter, `[i][s][e]`.
@@ -62,9 +62,10 @@ struct Economy {
     import_value: Vec<f64>,
 }
 
-/// Trade shares: the scenario's sourcing shares with each exporter's foreign shares
-/// weighted by `export_weight` (home shares are kept), over regions that can produce.
-fn flows(sc: &Scenario, landed: &[f64], export_weight: &[f64]) -> Flows {
+/// Trade shares: the scenario's sourcing shares with each importer's foreign shares scaled
+/// by its `import_propensity` (the mix of foreign origins is kept), over regions that can
+/// produce.
+fn flows(sc: &Scenario, landed: &[f64], import_propensity: &[f64]) -> Flows {
     let (nr, ns) = (sc.n_regions(), sc.n_sectors());
     let b = &sc.behaviour;
     let rs = |r: usize, s: usize| r * ns + s;
@@ -75,20 +76,13 @@ fn flows(sc: &Scenario, landed: &[f64], export_weight: &[f64]) -> Flows {
     let mut landed_avg = vec![1.0; nr * ns];
     for i in 0..nr {
         for s in 0..ns {
-            let home = if has_producers(i, s) { sc.sourcing_share(i, s, i) } else { 0.0 };
-            let foreign: Vec<f64> = (0..nr)
-                .map(
-                    |e| if e != i && has_producers(e, s) { sc.sourcing_share(i, s, e) * export_weight[e] } else { 0.0 },
-                )
+            let foreign: f64 = (0..nr).filter(|&e| e != i).map(|e| sc.sourcing_share(i, s, e)).sum();
+            // Scale the foreign part, never beyond all of the row.
+            let scale = if foreign > 0.0 { import_propensity[i].min(1.0 / foreign) } else { 1.0 };
+            let mut row: Vec<f64> = (0..nr)
+                .map(|e| if e != i && has_producers(e, s) { sc.sourcing_share(i, s, e) * scale } else { 0.0 })
                 .collect();
-            let foreign_total: f64 = foreign.iter().sum();
-            let foreign_wanted: f64 =
-                (0..nr).filter(|&e| e != i && has_producers(e, s)).map(|e| sc.sourcing_share(i, s, e)).sum();
-            let mut row = foreign;
-            if foreign_total > 0.0 {
-                row.iter_mut().for_each(|v| *v *= foreign_wanted / foreign_total);
-            }
-            row[i] = home;
+            row[i] = if has_producers(i, s) { 1.0 - foreign * scale } else { 0.0 };
             let total: f64 = row.iter().sum();
             if total > 0.0 {
                 let mut avg = 0.0;
@@ -185,10 +179,11 @@ fn economy(sc: &Scenario, f: &Flows, landed: &[f64], consumption: &[f64]) -> Eco
     Economy { output, retail_units, income, import_value }
 }
 
-/// Solves the base period. With `sourcing.balance` (the default), each exporter's weight
-/// in its partners' foreign sourcing is first adjusted so that at the scenario's GDPs every
-/// region earns what it spends: with a closed money stock and no capital flows, balanced
-/// trade is the only steady state, and this is what lets regions keep their target size.
+/// Solves the base period. With `sourcing.balance` (the default), each importer's foreign
+/// shares are first scaled (one factor per region, the mix of origins kept) until at the
+/// scenario's GDPs every region earns what it spends: with a closed money stock and no
+/// capital flows, balanced trade is the only steady state, and this is what lets regions
+/// keep their target size.
 pub fn calibrate(sc: &Scenario) -> Calibration {
     let (nr, ns) = (sc.n_regions(), sc.n_sectors());
     let ies = |i: usize, e: usize, s: usize| (i * nr + e) * ns + s;
@@ -203,23 +198,24 @@ pub fn calibrate(sc: &Scenario) -> Calibration {
     }
     let spends = |r: usize| sc.regions[r].households > 0;
     let targets: Vec<f64> = (0..nr).map(|r| if spends(r) { sc.regions[r].gdp / 52.0 } else { 0.0 }).collect();
-    let mut export_weight = vec![1.0; nr];
-    if sc.sourcing_balance {
+    let mut import_propensity = vec![1.0; nr];
+    if sc.sourcing_balance && nr > 1 {
         for _round in 0..300 {
-            let f = flows(sc, &landed, &export_weight);
+            let f = flows(sc, &landed, &import_propensity);
             let eco = economy(sc, &f, &landed, &targets);
             let mut worst: f64 = 0.0;
             for r in (0..nr).filter(|&r| spends(r) && eco.income[r] > 0.0) {
-                let gap = targets[r] / eco.income[r];
+                // Earning more than it spends, a region can afford to import more.
+                let gap = eco.income[r] / targets[r];
                 worst = worst.max((gap - 1.0).abs());
-                export_weight[r] = (export_weight[r] * gap.clamp(0.5, 2.0)).clamp(1e-6, 1e6);
+                import_propensity[r] = (import_propensity[r] * gap.clamp(0.5, 2.0)).clamp(1e-3, 1e3);
             }
             if worst < 1e-9 {
                 break;
             }
         }
     }
-    let f = flows(sc, &landed, &export_weight);
+    let f = flows(sc, &landed, &import_propensity);
     // Then the steady state proper: spending equals income in every region.
     let mut consumption = targets.clone();
     let world_spending: f64 = consumption.iter().sum();
@@ -244,7 +240,7 @@ pub fn calibrate(sc: &Scenario) -> Calibration {
     let Economy { output, retail_units, income, import_value } = eco;
     Calibration {
         consumption,
-        export_weight,
+        import_propensity,
         output,
         flow_share,
         landed_avg,

@@ -477,6 +477,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         base_wage: wage.clone(),
         base_consumption: cal.consumption.clone(),
         base_output: cal.output.clone(),
+        import_propensity: cal.import_propensity.clone(),
     };
     let mut tariffs = TariffTable {
         n_regions: nr,
