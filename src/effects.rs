@@ -243,11 +243,16 @@ pub fn record(row: &EffectRow, scenario: &Scenario) -> Vec<String> {
     ]
 }
 
-/// The short table of headline effects printed at the end of `tradesim run`.
+/// The short table of headline effects printed at the end of `tradesim run`: the regions
+/// the policy is about, 13 and 52 weeks after the first policy event (the end of the run
+/// when it stops before 52 weeks).
 pub fn headline(rows: &[EffectRow], scenario: &Scenario) -> String {
-    let Some(horizon) = ["52w", "26w", "13w", "end"].into_iter().find(|h| rows.iter().any(|r| r.horizon == *h)) else {
+    let reached = |h: &str| rows.iter().any(|r| r.horizon == h);
+    let later = if reached("52w") { "52w" } else { "end" };
+    let horizons: Vec<&str> = ["13w", later].into_iter().filter(|h| reached(h)).collect();
+    if horizons.is_empty() {
         return "no effects to report (the run ended before any horizon)".into();
-    };
+    }
     // The regions the policy is about: those naming or named by events and rules.
     let mut regions: Vec<usize> = Vec::new();
     for (g, p) in scenario
@@ -266,36 +271,15 @@ pub fn headline(rows: &[EffectRow], scenario: &Scenario) -> String {
         regions = (0..scenario.n_regions().min(2)).collect();
     }
     regions.truncate(4);
-    let find = |metric: &str, region: usize, partner: Option<usize>, sector: Option<usize>| {
-        rows.iter().find(|r| {
-            r.horizon == horizon
-                && r.metric == metric
-                && r.region == Some(region)
-                && r.partner == partner
-                && r.sector == sector
-        })
-    };
     let pct = |r: Option<&EffectRow>| {
         r.and_then(|r| r.pct_change).map(|p| format!("{:+.2}%", p * 100.0)).unwrap_or_else(|| "-".into())
     };
     let pp = |r: Option<&EffectRow>| r.map(|r| format!("{:+.2} pp", r.change * 100.0)).unwrap_or_else(|| "-".into());
-    let mean_pt = |metric: &str, region: usize| {
-        let v: Vec<f64> = rows
-            .iter()
-            .filter(|r| r.horizon == horizon && r.metric == metric && r.region == Some(region))
-            .map(|r| r.change)
-            .collect();
-        if v.is_empty() { "-".to_string() } else { format!("{:.2}", v.iter().sum::<f64>() / v.len() as f64) }
-    };
-    let horizon_date = rows
-        .iter()
-        .find(|r| r.horizon == horizon)
-        .map(|r| scenario.calendar.date_of(r.horizon_tick).to_string())
-        .unwrap_or_default();
     let mut out =
-        format!("Headline effects, scenario vs counterfactual, at {horizon} ({horizon_date}; 4-week averages)\n");
+        String::from("Headline effects, scenario vs counterfactual (4-week averages ending at each horizon)\n");
     let mut table: Vec<Vec<String>> = vec![vec![
         "region".into(),
+        "horizon".into(),
         "GDP".into(),
         "real GDP".into(),
         "CPI".into(),
@@ -307,18 +291,43 @@ pub fn headline(rows: &[EffectRow], scenario: &Scenario) -> String {
         "retail PT".into(),
     ]];
     for &r in &regions {
-        table.push(vec![
-            scenario.regions[r].name.clone(),
-            pct(find("gdp", r, None, None)),
-            pct(find("real_gdp", r, None, None)),
-            pct(find("cpi", r, None, None)),
-            pct(find("import_price_index", r, None, None)),
-            pct(find("imports", r, None, None)),
-            pp(find("unemployment_rate", r, None, None)),
-            pp(find("shortage_rate", r, None, None)),
-            mean_pt("border_pass_through", r),
-            mean_pt("retail_pass_through", r),
-        ]);
+        for &horizon in &horizons {
+            let find = |metric: &str| {
+                rows.iter().find(|e| {
+                    e.horizon == horizon
+                        && e.metric == metric
+                        && e.region == Some(r)
+                        && e.partner.is_none()
+                        && e.sector.is_none()
+                })
+            };
+            let mean_pt = |metric: &str| {
+                let v: Vec<f64> = rows
+                    .iter()
+                    .filter(|e| e.horizon == horizon && e.metric == metric && e.region == Some(r))
+                    .map(|e| e.change)
+                    .collect();
+                if v.is_empty() { "-".to_string() } else { format!("{:.2}", v.iter().sum::<f64>() / v.len() as f64) }
+            };
+            let date = rows
+                .iter()
+                .find(|e| e.horizon == horizon)
+                .map(|e| scenario.calendar.date_of(e.horizon_tick).to_string())
+                .unwrap_or_default();
+            table.push(vec![
+                scenario.regions[r].name.clone(),
+                format!("{horizon} ({date})"),
+                pct(find("gdp")),
+                pct(find("real_gdp")),
+                pct(find("cpi")),
+                pct(find("import_price_index")),
+                pct(find("imports")),
+                pp(find("unemployment_rate")),
+                pp(find("shortage_rate")),
+                mean_pt("border_pass_through"),
+                mean_pt("retail_pass_through"),
+            ]);
+        }
     }
     let widths: Vec<usize> =
         (0..table[0].len()).map(|c| table.iter().map(|row| row[c].chars().count()).max().unwrap_or(0)).collect();
@@ -326,6 +335,70 @@ pub fn headline(rows: &[EffectRow], scenario: &Scenario) -> String {
         let cells: Vec<String> = row.iter().enumerate().map(|(c, v)| format!("{:>w$}", v, w = widths[c])).collect();
         out.push_str(&format!("  {}\n", cells.join("  ")));
     }
-    out.push_str("  (PT = pass-through: log price change over log tariff change, mean over tariff lines that moved)\n");
+    out.push_str("  shortages: household demand unfilled; PT = pass-through, log price change over log tariff change, mean over the tariff lines that moved\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{RegionRow, SectorRow, TradeRow};
+
+    fn report(tick: u32, rate: f64, fob: f64, retail: f64, imports: f64) -> TickReport {
+        TickReport {
+            tick,
+            regions: vec![
+                RegionRow { region: 0, gdp: 100.0, cpi: 1.0, imports, ..Default::default() },
+                RegionRow { region: 1, gdp: 50.0, cpi: 1.0, ..Default::default() },
+            ],
+            trade: vec![TradeRow {
+                exporter: 1,
+                importer: 0,
+                sector: 0,
+                value: imports,
+                tariff_rate: rate,
+                fob_price: fob,
+                landed_price: fob * (1.0 + rate),
+                ..Default::default()
+            }],
+            sectors: vec![SectorRow { region: 0, sector: 0, retail_price: Some(retail), ..Default::default() }],
+            policy: vec![],
+        }
+    }
+
+    #[test]
+    fn pass_through_is_log_price_change_over_log_tariff_change() {
+        let horizons = vec![Horizon { label: "13w".into(), tick: 13 }];
+        let mut fx = Effects::new(horizons);
+        for t in 10..=13 {
+            // Scenario: tariff 20% -> 100%, fob unchanged, retail up by 10%.
+            fx.record(Run::Scenario, &report(t, 1.0, 2.0, 1.1, 40.0));
+            fx.record(Run::Counterfactual, &report(t, 0.2, 2.0, 1.0, 80.0));
+        }
+        // Outside the window: ignored.
+        fx.record(Run::Scenario, &report(9, 5.0, 9.0, 9.0, 0.0));
+        let rows = fx.rows();
+        let get = |m: &str| rows.iter().find(|r| r.metric == m).unwrap_or_else(|| panic!("{m}"));
+        let dt = (2.0f64 / 1.2).ln();
+        let border = get("border_pass_through");
+        assert!((border.change - 1.0).abs() < 1e-12, "{border:?}");
+        assert_eq!((border.region, border.partner, border.sector), (Some(0), Some(1), Some(0)));
+        let retail = get("retail_pass_through");
+        assert!((retail.change - 1.1f64.ln() / dt).abs() < 1e-12, "{retail:?}");
+        let imports = get("imports");
+        assert_eq!((imports.scenario, imports.counterfactual, imports.change), (40.0, 80.0, -40.0));
+        assert_eq!(imports.pct_change, Some(-0.5));
+        let table = headline(&rows, &crate::scenario::parse(crate::scenario::embedded("small").unwrap(), "s").unwrap());
+        assert!(table.contains("HOME") && table.contains("13w"), "{table}");
+    }
+
+    #[test]
+    fn horizons_count_from_the_first_policy_event() {
+        let sc = crate::scenario::parse(crate::scenario::embedded("small").unwrap(), "s").unwrap();
+        let first = sc.first_policy_tick().unwrap();
+        let h = horizons(&sc, sc.ticks);
+        assert_eq!(h[0], Horizon { label: "13w".into(), tick: first + 13 });
+        assert_eq!(h.last().unwrap(), &Horizon { label: "end".into(), tick: sc.ticks - 1 });
+        assert!(h.iter().all(|x| x.tick < sc.ticks));
+    }
 }
