@@ -28,7 +28,10 @@ pub(super) fn parse_and_validate(text: &str, origin: &str) -> Result<Scenario, S
         let locator = Locator::new(text);
         for p in &mut check.problems {
             if p.position.is_none() {
-                let wrong_value = check.mistyped.contains(&p.path) || p.message.contains(" is not accepted");
+                let wrong_value = check.mistyped.contains(&p.path)
+                    || p.message.contains(" is not accepted")
+                    || p.message.starts_with("unknown region")
+                    || p.message.starts_with("unknown sector");
                 p.position = if wrong_value { locator.locate_value(&p.path) } else { locator.locate(&p.path) };
             }
         }
