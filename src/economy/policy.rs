@@ -89,16 +89,27 @@ impl Book<'_> {
             return;
         }
         self.schedule.rate[c] = new;
+        // The rate before this week, if the cell already changed this week.
+        let before_week = self
+            .log
+            .iter()
+            .find(|ch| ch.partner == partner && ch.sector == sector && ch.instrument == "tariff")
+            .map(|ch| ch.old);
+        let now = self.now;
         let grace = &mut self.schedule.grace[c];
-        let still_active = grace.until.is_some_and(|until| self.now <= until);
-        if grace.changed_at == self.now && still_active {
-            // A second change in the same week: goods shipped before this week keep the
-            // rate from before the week, for the longer of the two grace periods.
-            grace.until = grace.until.max(grace_until);
-        } else if grace_until.is_some() || !still_active {
-            *grace = Grace { previous_rate: old, changed_at: self.now, until: grace_until };
+        let running = grace.until.is_some_and(|until| now <= until) && grace.changed_at < now;
+        match before_week {
+            // A second change in the same week: goods shipped before the week keep the rate
+            // from before it, for the longer of the two grace periods.
+            Some(_) if grace.changed_at == now => grace.until = grace.until.max(grace_until),
+            Some(previous) if grace_until.is_some() => {
+                *grace = Grace { previous_rate: previous, changed_at: now, until: grace_until }
+            }
+            Some(_) => {}
+            // A change without grace leaves an earlier grace period running.
+            None if grace_until.is_none() && running => {}
+            None => *grace = Grace { previous_rate: old, changed_at: now, until: grace_until },
         }
-        // Otherwise a change without grace leaves an earlier grace period running.
         self.log.push(PolicyChange {
             tick: self.now,
             government: self.government,
@@ -256,7 +267,7 @@ pub fn publish_tariffs(
             let current = table.rate(event.government, event.partner, s);
             let new_rate = match event.kind {
                 EventKind::SetTariff(v) => v,
-                EventKind::AddTariff(v) => (current + v).max(0.0),
+                EventKind::AddTariff(v) => ((current + v).max(0.0) * 1e12).round() / 1e12,
                 EventKind::Boycott(_) => continue,
             };
             table.announced.push(Announcement {

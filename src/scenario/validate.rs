@@ -221,7 +221,8 @@ const BEHAVIOUR_FIELDS: &[&str] = &[
 /// meaningful; an embargo is a boycott with share 1.
 const MAX_RATE: f64 = 100.0;
 /// GDP bounds (annual, currency units): below, a household's weekly income rounds to
-/// nothing in cents; above, money totals approach the range of 64-bit cents.
+/// nothing in cents; above, single agents' cash and payments approach the range of
+/// 64-bit cents.
 const MIN_GDP_PER_HOUSEHOLD: f64 = 1000.0;
 const MAX_GDP: f64 = 1e16;
 
@@ -884,6 +885,7 @@ impl Checker {
         // --- rules
         let first_event = events.iter().map(|e| e.announce_tick.unwrap_or(e.effective_tick)).min();
         let mut rules = Vec::new();
+        let mut rule_lines = Vec::new();
         for (i, r) in c.rules.iter().enumerate() {
             let p = format!("rules[{i}]");
             let government = names.region(self, &format!("{p}.government"), &r.government);
@@ -912,7 +914,9 @@ impl Checker {
                 ("gdp_loss", r.gdp_loss.is_some(), &["de_escalation"]),
                 ("baseline_weeks", r.baseline_weeks.is_some(), &["de_escalation"]),
             ];
-            if let Some(kind) = r.kind.as_deref() {
+            if let Some(kind) =
+                r.kind.as_deref().filter(|k| ["tit_for_tat", "shortage_exemption", "de_escalation"].contains(k))
+            {
                 for (key, present, kinds) in keys {
                     if present && !kinds.contains(&kind) {
                         self.problem(
@@ -947,10 +951,6 @@ impl Checker {
                         self.problem(&p, "a de_escalation rule needs a trigger: `trade_drop` (fraction of bilateral trade lost) and/or `gdp_loss` (fraction of GDP lost)");
                     }
                     let baseline = self.count(&format!("{p}.baseline_weeks"), r.baseline_weeks, 8, 1, 520);
-                    let pre_war = first_event.unwrap_or(active_from);
-                    if pre_war < baseline {
-                        self.problem(&format!("{p}.baseline_weeks"), format!("the pre-war baseline needs {baseline} weeks before the first policy event (week {pre_war}); start the scenario earlier or shorten baseline_weeks"));
-                    }
                     Some(RuleKind::DeEscalation {
                         trade_drop,
                         gdp_loss,
@@ -971,6 +971,7 @@ impl Checker {
                 }
             };
             if let (Some(government), Some(partner), Some(kind)) = (government, partner, kind) {
+                rule_lines.push(i);
                 rules.push(Rule {
                     name: r.name.clone().unwrap_or_else(|| format!("rule {i}")),
                     government,
@@ -983,6 +984,20 @@ impl Checker {
             }
         }
 
+        // De-escalation baselines are the weeks before the first policy tick (as
+        // `Scenario::first_policy_tick` defines it): they must exist.
+        let pre_war = first_event.or_else(|| rules.iter().map(|r| r.active_from).min()).unwrap_or(0);
+        for (rule, &i) in rules.iter().zip(&rule_lines) {
+            if let RuleKind::DeEscalation { baseline, .. } = rule.kind
+                && pre_war < baseline
+            {
+                let date = calendar.date_of(pre_war);
+                self.problem(
+                    &format!("rules[{i}].baseline_weeks"),
+                    format!("the pre-war baseline needs {baseline} weeks before the first policy event ({date}, week {pre_war}); start the scenario earlier or shorten baseline_weeks"),
+                );
+            }
+        }
         if !self.problems.is_empty() {
             return None;
         }

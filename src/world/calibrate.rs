@@ -199,6 +199,16 @@ pub fn calibrate(sc: &Scenario) -> Calibration {
     let spends = |r: usize| sc.regions[r].households > 0;
     let targets: Vec<f64> = (0..nr).map(|r| if spends(r) { sc.regions[r].gdp / 52.0 } else { 0.0 }).collect();
     let mut import_propensity = vec![1.0; nr];
+    // Beyond this a region's rows are all foreign: scaling further changes nothing.
+    let ceiling: Vec<f64> = (0..nr)
+        .map(|i| {
+            (0..ns)
+                .map(|s| (0..nr).filter(|&e| e != i).map(|e| sc.sourcing_share(i, s, e)).sum::<f64>())
+                .filter(|&f| f > 0.0)
+                .map(|f| 1.0 / f)
+                .fold(1.0, f64::max)
+        })
+        .collect();
     if sc.sourcing_balance && nr > 1 {
         for _round in 0..300 {
             let f = flows(sc, &landed, &import_propensity);
@@ -208,7 +218,7 @@ pub fn calibrate(sc: &Scenario) -> Calibration {
                 // Earning more than it spends, a region can afford to import more.
                 let gap = eco.income[r] / targets[r];
                 worst = worst.max((gap - 1.0).abs());
-                import_propensity[r] = (import_propensity[r] * gap.clamp(0.5, 2.0)).clamp(1e-3, 1e3);
+                import_propensity[r] = (import_propensity[r] * gap.clamp(0.5, 2.0)).clamp(1e-3, ceiling[r]);
             }
             if worst < 1e-9 {
                 break;

@@ -266,3 +266,35 @@ fn tariff_revenue_is_recycled_by_the_government_rule() {
         }
     }
 }
+
+#[test]
+fn a_second_change_in_the_same_week_keeps_the_first_ones_grace() {
+    // The US reciprocal tariff pattern: +34 pp with grace, then +91 pp the next day.
+    let rest = r#"
+[[events]]
+name = "first step, with grace"
+government = "HOME"
+partner = "PARTNER"
+sectors = ["GOODS"]
+effective = 2024-03-04
+grace_until = 2024-03-31
+add = 0.34
+
+[[events]]
+name = "second step, same week"
+government = "HOME"
+partner = "PARTNER"
+sectors = ["GOODS"]
+effective = 2024-03-05
+add = 0.91
+"#;
+    let sc = scenario(&tiny("", rest));
+    let (s, _) = run(&sc, true, Some(16));
+    for r in &s[9..12] {
+        let t = trade_row(r, HOME, PARTNER);
+        assert!(t.value > 0.0 && t.tariff_paid == 0.0, "tick {}: goods in grace paid {}", r.tick, t.tariff_paid);
+        assert!((t.tariff_rate - 1.25).abs() < 1e-12);
+    }
+    let late = trade_row(&s[14], HOME, PARTNER);
+    assert!(late.value == 0.0 || (late.tariff_paid / late.value - 1.25).abs() < 1e-6, "{late:?}");
+}
