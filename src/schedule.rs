@@ -84,20 +84,9 @@ pub fn tick_schedule() -> Schedule {
     let mut schedule = Schedule::new(Tick);
     schedule.set_executor(SingleThreadedExecutor::new());
     schedule.set_build_settings(ScheduleBuildSettings { ambiguity_detection: LogLevel::Error, ..Default::default() });
-    schedule.configure_sets(
-        (
-            Phase::Policy,
-            Phase::Arrivals,
-            Phase::Pricing,
-            Phase::Demand,
-            Phase::Ordering,
-            Phase::Matching,
-            Phase::Production,
-            Phase::Income,
-            Phase::Metrics,
-        )
-            .chain(),
-    );
+    for pair in Phase::ALL.windows(2) {
+        schedule.configure_sets(pair[0].before(pair[1]));
+    }
     schedule
         .add_systems((metrics::open_tick, policy::apply_policy, policy::publish_tariffs).chain().in_set(Phase::Policy));
     schedule.add_systems(

@@ -12,6 +12,7 @@ use crate::rng::{DrawKey, Purpose};
 use crate::scenario::Scenario;
 use crate::units::{CENTS_PER_UNIT, quantity_for, to_cents};
 use bevy_ecs::prelude::*;
+use bevy_ecs::system::SystemParam;
 
 /// What a buyer needs to price and place its orders this tick.
 pub struct Buyer<'a> {
@@ -198,30 +199,38 @@ impl Buyer<'_> {
     }
 }
 
-/// Retailers: forecast household demand, search, and order merchandise.
-pub fn place_retail_orders(
-    clock: Res<Clock>,
-    model: Res<Model>,
-    table: Res<TariffTable>,
-    board: Res<ProducerBoard>,
-    book: Res<OrderBook>,
-    mut retailers: Query<(&AgentId, &Retailer, &mut Shelf, &mut Purchasing)>,
-) {
-    let sc = &*model.scenario;
-    let b = &sc.behaviour;
-    retailers.par_iter_mut().for_each(|(id, retailer, mut shelf, mut purchasing)| {
-        let demand = quantity_for(book.retailer_ordered.get(retailer.idx as usize), shelf.price);
-        shelf.ordered = demand;
-        let buyer = Buyer {
-            sc,
-            model: &model,
-            table: &table,
-            board: &board,
-            book: &book,
-            now: clock.tick,
-            region: retailer.region as usize,
+/// The shared state every buyer reads when it orders.
+#[derive(SystemParam)]
+pub struct Market<'w> {
+    clock: Res<'w, Clock>,
+    model: Res<'w, Model>,
+    table: Res<'w, TariffTable>,
+    board: Res<'w, ProducerBoard>,
+    book: Res<'w, OrderBook>,
+}
+
+impl Market<'_> {
+    fn buyer(&self, region: usize, id: &AgentId) -> Buyer<'_> {
+        Buyer {
+            sc: &self.model.scenario,
+            model: &self.model,
+            table: &self.table,
+            board: &self.board,
+            book: &self.book,
+            now: self.clock.tick,
+            region,
             id: id.0,
-        };
+        }
+    }
+}
+
+/// Retailers: forecast household demand, search, and order merchandise.
+pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Retailer, &mut Shelf, &mut Purchasing)>) {
+    let b = &market.model.scenario.behaviour;
+    retailers.par_iter_mut().for_each(|(id, retailer, mut shelf, mut purchasing)| {
+        let demand = quantity_for(market.book.retailer_ordered.get(retailer.idx as usize), shelf.price);
+        shelf.ordered = demand;
+        let buyer = market.buyer(retailer.region as usize, id);
         let line = &mut purchasing.lines[0];
         line.forecast += b.forecast_smoothing * (demand - line.forecast);
         buyer.search(line, 0);
@@ -230,29 +239,12 @@ pub fn place_retail_orders(
 }
 
 /// Producers: forecast orders, plan this tick's output, search, and order inputs.
-pub fn place_input_orders(
-    clock: Res<Clock>,
-    model: Res<Model>,
-    table: Res<TariffTable>,
-    board: Res<ProducerBoard>,
-    book: Res<OrderBook>,
-    mut producers: Query<(&AgentId, &Home, &mut Production, &mut Purchasing)>,
-) {
-    let sc = &*model.scenario;
-    let b = &sc.behaviour;
+pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home, &mut Production, &mut Purchasing)>) {
+    let b = &market.model.scenario.behaviour;
     producers.par_iter_mut().for_each(|(id, home, mut prod, mut purchasing)| {
         prod.forecast += b.forecast_smoothing * (prod.ordered - prod.forecast);
         prod.planned = planned_output(&prod, b.output_cover_weeks, b.inventory_adjust);
-        let buyer = Buyer {
-            sc,
-            model: &model,
-            table: &table,
-            board: &board,
-            book: &book,
-            now: clock.tick,
-            region: home.0 as usize,
-            id: id.0,
-        };
+        let buyer = market.buyer(home.0 as usize, id);
         let planned = prod.planned;
         for (i, line) in purchasing.lines.iter_mut().enumerate() {
             line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);

@@ -114,7 +114,8 @@ fn an_announced_tariff_raises_orders_before_it_takes_effect_and_lowers_them_afte
     let sc = scenario(&tiny("", &tariff_event(1.0, "announce = 2024-02-05")));
     let (s, _) = run(&sc, true, Some(24));
     let (c, _) = run(&sc, false, Some(24));
-    // Announced at tick 5, effective at tick 9, lead 3: orders placed in ticks 5..=5 land before it.
+    // Announced at tick 5, effective at tick 9, lead 3: orders placed in ticks 5..=5 arrive in
+    // 8..=8 under the old rate; orders from tick 6 on arrive at or after tick 9, under the new one.
     let before = |r: &[tradesim::metrics::TickReport]| mean(r, 8..10, |x| imports(x, HOME, PARTNER, GOODS));
     let after = |r: &[tradesim::metrics::TickReport]| mean(r, 16..24, |x| imports(x, HOME, PARTNER, GOODS));
     assert!(before(&s) > 1.05 * before(&c), "front-loading: {} vs {}", before(&s), before(&c));
