@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The largest relative goods-balance residual a run may show (MODEL.md §3).
+pub const GOODS_TOLERANCE: f64 = 1e-9;
+
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -47,6 +50,9 @@ pub enum RunError {
     Output(#[from] OutputError),
     #[error("{0}")]
     Invalid(String),
+    /// The run finished but broke an identity it must keep (money or goods).
+    #[error("{0}")]
+    Broken(String),
 }
 
 /// Receives progress; the CLI draws a bar or prints lines.
@@ -92,6 +98,19 @@ pub fn apply_overrides(mut scenario: Scenario, opts: &RunOptions) -> Result<Scen
         scenario.ticks = ticks;
     }
     if opts.scale != 1.0 {
+        // The scenario file's limits hold for the scaled counts too.
+        for r in &scenario.regions {
+            let households = r.households as f64 * opts.scale;
+            let firms = r.producers_per_sector.max(r.retailers_per_sector) as f64 * opts.scale;
+            if households > 50_000_000.0 || firms > 5_000_000.0 || (households >= 1.0 && r.gdp < 1000.0 * households) {
+                return Err(RunError::Invalid(format!(
+                    "--scale {} gives region {} {households:.0} households and {firms:.0} firms per sector; \
+                     at most 50,000,000 households and 5,000,000 firms per sector per region are accepted, \
+                     with at least 1000 of GDP per household",
+                    opts.scale, r.name
+                )));
+            }
+        }
         scenario = scenario.scaled(opts.scale);
     }
     Ok(scenario)
@@ -111,13 +130,14 @@ pub fn run(scenario: Scenario, opts: &RunOptions, progress: &mut dyn Progress) -
     }
     let out = opts.out.clone();
     output::prepare_dir(&out, opts.force)?;
-    // Nothing of an earlier run in this directory may survive beside this one's files.
+    // First say this directory holds a run in progress, then remove everything of an
+    // earlier run, so no moment shows a "complete" manifest beside missing files.
+    let mut manifest = new_manifest(&scenario, opts, threads);
+    write_manifest(&out, &manifest)?;
     output::remove_previous(&out, &["effects.csv"])?;
     for run in ["scenario", "counterfactual"] {
         output::remove_previous(&out.join(run), crate::output::series::FILES)?;
     }
-    let mut manifest = new_manifest(&scenario, opts, threads);
-    write_manifest(&out, &manifest)?;
 
     let result = simulate(&scenario, opts, &out, progress, &mut manifest);
     manifest.timings.total_seconds = started.elapsed().as_secs_f64();
@@ -178,9 +198,23 @@ fn simulate(
             manifest.files.push(format!("{label}/{f}"));
         }
     }
+    let broken = ["scenario", "counterfactual"]
+        .iter()
+        .zip(&residuals)
+        .find(|(_, r)| r.money_worst != 0 || r.goods_worst.is_nan() || r.goods_worst > GOODS_TOLERANCE)
+        .map(|(label, r)| {
+            format!(
+                "the {label} run broke an identity: money moved by {} cents (tick {:?}), goods residual {:.3e} \
+                 (tick {:?}); the scenario is beyond what the model's arithmetic carries",
+                r.money_worst, r.money_worst_tick, r.goods_worst, r.goods_worst_tick
+            )
+        });
     let mut residuals = residuals.into_iter();
     manifest.residuals =
         Some(RunResiduals { scenario: residuals.next().unwrap_or_default(), counterfactual: residuals.next() });
+    if let Some(message) = broken {
+        return Err(RunError::Broken(message));
+    }
     if !opts.counterfactual {
         return Ok(Vec::new());
     }

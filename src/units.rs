@@ -106,6 +106,11 @@ impl fmt::Display for Money {
 /// value / price stay finite when a sector's costs collapse to zero.
 pub const MIN_PRICE: f64 = 1e-6;
 
+/// The largest price (base prices are about 1). A firm whose own imported input carries a
+/// prohibitive tariff can otherwise spiral its price geometrically until cent amounts
+/// overflow; capped, the nonsense stays finite and money stays exact.
+pub const MAX_PRICE: f64 = 1e4;
+
 /// The value in cents of `quantity` units at `price` currency units per unit.
 pub fn value_cents(quantity: f64, price: f64) -> i64 {
     to_cents(quantity * price * CENTS_PER_UNIT)

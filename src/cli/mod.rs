@@ -145,6 +145,7 @@ fn run_command(args: RunArgs) -> Result<(), CliError> {
     let mut progress = progress::for_terminal();
     let summary = run::run(scenario, &opts, progress.as_mut()).map_err(|e| match e {
         run::RunError::Invalid(m) => CliError::Usage(m),
+        run::RunError::Broken(m) => CliError::Failed(m),
         run::RunError::Output(o) => match o {
             crate::output::OutputError::Finished(_) | crate::output::OutputError::NotADirectory(_) => {
                 CliError::Usage(o.to_string())

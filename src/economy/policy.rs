@@ -258,18 +258,31 @@ pub fn publish_tariffs(
     if !model.policy_enabled {
         return;
     }
-    for event in &model.scenario.events {
-        let Some(announce) = event.announce_tick else { continue };
-        if announce > now || event.effective_tick <= now {
-            continue;
-        }
+    // Announced changes of a cell build on each other in effective order: two announced
+    // +10 pp steps announce +10 pp and then +20 pp.
+    let mut pending: Vec<&crate::scenario::Event> = model
+        .scenario
+        .events
+        .iter()
+        .filter(|e| e.announce_tick.is_some_and(|a| a <= now) && e.effective_tick > now)
+        .collect();
+    pending.sort_by_key(|e| e.effective_tick);
+    let mut announced_rate: Vec<((usize, usize, usize), f64)> = Vec::new();
+    for event in pending {
         for &s in &event.sectors {
-            let current = table.rate(event.government, event.partner, s);
+            let cell = (event.government, event.partner, s);
+            let current = announced_rate
+                .iter()
+                .rev()
+                .find(|(c, _)| *c == cell)
+                .map(|(_, r)| *r)
+                .unwrap_or_else(|| table.rate(event.government, event.partner, s));
             let new_rate = match event.kind {
                 EventKind::SetTariff(v) => v,
                 EventKind::AddTariff(v) => ((current + v).max(0.0) * 1e12).round() / 1e12,
                 EventKind::Boycott(_) => continue,
             };
+            announced_rate.push((cell, new_rate));
             table.announced.push(Announcement {
                 importer: event.government,
                 exporter: event.partner,

@@ -6,7 +6,7 @@ use crate::agents::producer::Production;
 use crate::agents::{AgentId, Producer, Purchasing, Retailer, Shelf};
 use crate::market::{Clock, Model, ProducerBoard, RetailerBoard, TariffTable, Wages};
 use crate::rng::{DrawKey, Purpose};
-use crate::units::MIN_PRICE;
+use crate::units::{MAX_PRICE, MIN_PRICE};
 use bevy_ecs::prelude::*;
 
 /// Producer price: p ← p + adjust × ((1 + markup) × unit cost × scarcity − p), where unit
@@ -25,7 +25,7 @@ pub fn set_producer_prices(
         let scarcity = 1.0 + b.scarcity_pricing * (1.0 - prod.fill_ratio).clamp(0.0, 1.0);
         let target = (1.0 + prod.markup) * prod.unit_cost * scarcity;
         let price = prod.price + b.producer_price_adjust * (target - prod.price);
-        prod.price = if price.is_finite() { price.max(MIN_PRICE) } else { prod.price };
+        prod.price = if price.is_finite() { price.clamp(MIN_PRICE, MAX_PRICE) } else { prod.price };
     });
 }
 
@@ -48,7 +48,7 @@ pub fn set_shelf_prices(
         if !target.is_finite() {
             return;
         }
-        shelf.target_price = target.max(MIN_PRICE);
+        shelf.target_price = target.clamp(MIN_PRICE, MAX_PRICE);
         let u = DrawKey::new(sc.seed, id.0, clock.tick as u64, Purpose::Reprice).uniform(0);
         let prob = if shelf.target_price > shelf.price { b.retail_reprice_prob } else { b.retail_reprice_down_prob };
         if u < prob {
@@ -79,7 +79,7 @@ pub fn publish_prices(
             *fob = if d == o || absorption == 0.0 {
                 prod.price
             } else {
-                (prod.price * (1.0 + table.rate(d, o, s)).powf(-absorption)).max(MIN_PRICE)
+                (prod.price * (1.0 + table.rate(d, o, s)).powf(-absorption)).clamp(MIN_PRICE, MAX_PRICE)
             };
         }
     }

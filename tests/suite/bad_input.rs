@@ -445,6 +445,7 @@ fn cli_run_refuses_bad_scale_ticks_threads_and_seed() {
         (&["--scale=-1"], "--scale"),
         (&["--scale", "nan"], "--scale"),
         (&["--scale", "inf"], "--scale"),
+        (&["--scale", "1e12"], "--scale"),
         (&["--ticks", "0"], "--ticks"),
         (&["--ticks=-3"], "--ticks"),
         (&["--threads", "0"], "--threads"),
@@ -554,6 +555,19 @@ fn survives_a_ten_thousand_percent_tariff() {
     let last = survive("tariff 100.0", &text, TICKS);
     let home_imports = last.trade.iter().filter(|t| t.importer == HOME);
     assert!(home_imports.clone().count() > 0 && home_imports.clone().all(|t| t.tariff_rate == 100.0), "{last:?}");
+}
+
+/// A producer whose own input is imported under a prohibitive tariff would raise its price
+/// without end (cost-plus on its own tariff-laden output); prices are capped, money stays exact.
+#[test]
+fn survives_a_prohibitive_tariff_on_a_firms_own_imported_input() {
+    let text = small_with(&[
+        ("inputs = { PARTS = 0.3, SERV = 0.1 }", "inputs = { PARTS = 0.2, SERV = 0.1, GOODS = 0.4 }"),
+        ("home_share = 0.7", "home_share = 0.1"),
+        ("rate = 0.1", "rate = 100.0"),
+        ("rate = 0.1", "rate = 100.0"),
+    ]);
+    survive("price spiral", &text, 60);
 }
 
 #[test]

@@ -299,3 +299,37 @@ add = 0.91
     let late = trade_row(&s[14], HOME, PARTNER);
     assert!(late.value == 0.0 || (late.tariff_paid / late.value - 1.25).abs() < 1e-6, "{late:?}");
 }
+
+#[test]
+fn announced_increases_of_one_cell_add_up() {
+    let rest = r#"
+[[events]]
+name = "first step"
+government = "HOME"
+partner = "PARTNER"
+sectors = ["GOODS"]
+announce = 2024-02-05
+effective = 2024-03-04
+add = 0.2
+
+[[events]]
+name = "second step"
+government = "HOME"
+partner = "PARTNER"
+sectors = ["GOODS"]
+announce = 2024-02-05
+effective = 2024-03-18
+add = 0.3
+"#;
+    let sc = scenario(&tiny("", rest));
+    let (_, sim) = run(&sc, true, Some(6));
+    let table = sim.world().resource::<tradesim::market::TariffTable>();
+    let mut announced: Vec<(u32, f64)> =
+        table.announced.iter().filter(|a| a.sector == GOODS).map(|a| (a.effective_tick, a.new_rate)).collect();
+    announced.sort_by_key(|a| a.0);
+    assert_eq!(announced, vec![(9, 0.2), (11, 0.5)]);
+    // A shipment arriving after both steps expects the sum of both.
+    assert_eq!(table.expected_rate(HOME, PARTNER, GOODS, 5, 10), 0.5);
+    assert_eq!(table.expected_rate(HOME, PARTNER, GOODS, 5, 4), 0.2);
+    assert_eq!(table.expected_rate(HOME, PARTNER, GOODS, 5, 3), 0.0);
+}
