@@ -47,12 +47,6 @@ impl Tally {
             *s.get_mut() = 0;
         }
     }
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
 }
 
 /// Everything derived from the scenario at build time that systems read.
@@ -81,8 +75,6 @@ pub struct Model {
     pub base_wage: Vec<f64>,
     /// Calibrated steady-state weekly household spending by region, currency units.
     pub base_consumption: Vec<f64>,
-    /// Calibrated gross output by `[region][sector]`, units per week.
-    pub base_output: Vec<f64>,
     /// Importers' scaling of foreign sourcing after trade balancing (1 = as written).
     pub import_propensity: Vec<f64>,
 }
@@ -190,8 +182,8 @@ impl TariffTable {
 #[derive(Resource, Debug, Default)]
 pub struct ProducerBoard {
     pub n_regions: usize,
+    /// Region of each producer.
     pub region: Vec<u16>,
-    pub sector: Vec<u16>,
     /// Price to each destination region (ex-works net of absorbed tariff), `[producer][dest]`.
     pub fob: Vec<f64>,
     /// Capacity, units per tick (search skips producers without any).
@@ -212,14 +204,10 @@ impl ProducerBoard {
 /// What households see of each retailer, by retailer index.
 #[derive(Resource, Debug, Default)]
 pub struct RetailerBoard {
-    pub region: Vec<u16>,
-    pub sector: Vec<u16>,
     pub price: Vec<f64>,
     /// Logit weight of the retailer in household choice: price^(-elasticity).
     pub appeal: Vec<f64>,
     pub fill_ratio: Vec<f64>,
-    /// Mean shelf price by `[region][sector]`.
-    pub mean_price: Vec<f64>,
     /// Households' budget share by `[region][consumer slot]` this tick.
     pub sector_share: Vec<f64>,
     /// Retailers of each `[region][sector]`, as a range of indices.
@@ -255,8 +243,6 @@ pub struct EmployerBoard {
     pub region: Vec<u16>,
     /// Fraction of current staff laid off this tick.
     pub layoff_share: Vec<f64>,
-    /// Open vacancies this tick.
-    pub vacancies: Vec<u32>,
     /// Dividend per owning household this tick, cents.
     pub dividend_per_owner: Vec<i64>,
     /// Capital called from each owning household this tick, cents.

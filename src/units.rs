@@ -38,18 +38,6 @@ impl Money {
         self.0 as f64 / CENTS_PER_UNIT
     }
 
-    pub fn cents(self) -> i64 {
-        self.0
-    }
-
-    pub fn max(self, other: Money) -> Money {
-        Money(self.0.max(other.0))
-    }
-
-    pub fn min(self, other: Money) -> Money {
-        Money(self.0.min(other.0))
-    }
-
     pub fn is_positive(self) -> bool {
         self.0 > 0
     }

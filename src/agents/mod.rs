@@ -155,6 +155,7 @@ impl InputLine {
 pub struct Dispatch {
     pub seller: u32,
     pub line: u16,
+    pub sector: u16,
     pub origin: u16,
     pub quantity: f64,
     pub value: Money,

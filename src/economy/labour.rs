@@ -29,7 +29,6 @@ pub fn post_vacancies(model: Res<Model>, mut board: ResMut<EmployerBoard>, firms
         board.layoff_share[e] =
             if gap < 0.0 && staff.workers > 0 { b.firing_rate * -gap / staff.workers as f64 } else { 0.0 };
         let vacancies = if gap > 0.0 { b.hiring_rate * gap } else { 0.0 };
-        board.vacancies[e] = vacancies.ceil() as u32;
         if vacancies > 0.0 {
             vacancy_total[r] += vacancies;
             board.vacancy_cdf[r].push((vacancy_total[r], staff.employer));

@@ -119,6 +119,7 @@ pub fn fill_purchases(
                     purchasing.outbox.push(Dispatch {
                         seller: p,
                         line: li as u16,
+                        sector: line.sector,
                         origin: origin as u16,
                         quantity: shipped,
                         value: paid,
@@ -183,15 +184,13 @@ pub fn dispatch_shipments(world: &mut World) {
     let mut next = world.resource::<NextAgentId>().0;
     let mut scheduled = Vec::new();
     for (_, buyer) in senders {
-        let (home, dispatches) = {
+        let (home, mut dispatches) = {
             let mut entity = world.entity_mut(buyer);
             let home = entity.get::<Home>().map(|h| h.0).unwrap_or(0);
             let mut purchasing = entity.get_mut::<Purchasing>().expect("buyer purchases");
-            let list: Vec<Dispatch> = purchasing.outbox.drain(..).collect();
-            (home, list)
+            (home, std::mem::take(&mut purchasing.outbox))
         };
-        for d in dispatches {
-            let sector = world.get::<Purchasing>(buyer).map(|p| p.lines[d.line as usize].sector).unwrap_or(0);
+        for d in dispatches.drain(..) {
             let entity = world
                 .spawn((
                     AgentId(next),
@@ -199,7 +198,7 @@ pub fn dispatch_shipments(world: &mut World) {
                         seller: d.seller,
                         buyer,
                         line: d.line,
-                        sector,
+                        sector: d.sector,
                         origin: d.origin,
                         destination: home,
                         quantity: d.quantity,
@@ -211,6 +210,10 @@ pub fn dispatch_shipments(world: &mut World) {
                 .id();
             next += 1;
             scheduled.push((d.arrives, entity));
+        }
+        // Hand the emptied outbox back so its capacity is reused next tick.
+        if let Some(mut purchasing) = world.get_mut::<Purchasing>(buyer) {
+            purchasing.outbox = dispatches;
         }
     }
     world.resource_mut::<NextAgentId>().0 = next;

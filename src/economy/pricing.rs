@@ -102,7 +102,6 @@ pub fn publish_prices(
                 0.0
             } else {
                 let mean = range.clone().map(|i| rboard.price[i as usize]).sum::<f64>() / range.len() as f64;
-                rboard.mean_price[model.rs(r, s)] = mean;
                 let relative = mean / model.base_retail_price[model.rs(r, s)];
                 sc.sectors[s].budget_share * relative.powf(1.0 - b.sector_price_elasticity)
             };

@@ -13,7 +13,7 @@ use crate::agents::government::PolicyChange;
 use crate::agents::producer::Production;
 use crate::agents::{Cash, Government, Household, PolicyState, Producer, Purchasing, Retailer, Shelf, Shipment};
 use crate::economy::customs::CustomsLedger;
-use crate::market::{Clock, HouseholdTally, Model, ProducerBoard, RetailerBoard, TariffTable, Wages};
+use crate::market::{Clock, HouseholdTally, Model, ProducerBoard, TariffTable, Wages};
 use crate::units::CENTS_PER_UNIT;
 use bevy_ecs::prelude::*;
 
@@ -166,7 +166,6 @@ pub fn measure(
     model: Res<Model>,
     table: Res<TariffTable>,
     pboard: Res<ProducerBoard>,
-    _rboard: Res<RetailerBoard>,
     customs: Res<CustomsLedger>,
     tally: Res<HouseholdTally>,
     wages: Res<Wages>,

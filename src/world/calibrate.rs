@@ -18,8 +18,6 @@ pub struct Calibration {
     pub consumption: Vec<f64>,
     /// Each importer's scaling of its foreign sourcing shares after balancing (1 = as written).
     pub import_propensity: Vec<f64>,
-    /// Gross output by `[region][sector]`, units.
-    pub output: Vec<f64>,
     /// Share of `[importer][sector]` supply received from each exporter, `[i][s][e]`.
     pub flow_share: Vec<f64>,
     /// Average landed cost per received unit, `[region][sector]`.
@@ -29,13 +27,9 @@ pub struct Calibration {
     /// Units received by importers from exporters, `[i][e][s]`, valued at landed cost.
     pub import_value: Vec<f64>,
     pub retail_price: Vec<f64>,
-    /// Units households buy, `[region][sector]`.
-    pub retail_units: Vec<f64>,
     /// Labour cost per unit of output at base wages, `[region][sector]`: the recipe's
     /// `labour`, or what makes the base price 1 when it is not given.
     pub value_share: Vec<f64>,
-    /// Income by region (equals consumption in the steady state).
-    pub income: Vec<f64>,
 }
 
 pub fn fob_factor(sc: &Scenario, importer: usize, exporter: usize, sector: usize) -> f64 {
@@ -54,10 +48,9 @@ struct Flows {
     value_share: Vec<f64>,
 }
 
-/// The real side of the base period for given household spending by region.
+/// Income by region and imports by `[importer][exporter][sector]` when households of each
+/// region spend `consumption` a week (gross output solved on the way).
 struct Economy {
-    output: Vec<f64>,
-    retail_units: Vec<f64>,
     income: Vec<f64>,
     import_value: Vec<f64>,
 }
@@ -176,7 +169,7 @@ fn economy(sc: &Scenario, f: &Flows, landed: &[f64], consumption: &[f64]) -> Eco
             income[i] += consumption[i] * sc.sectors[s].budget_share - retail_units[rs(i, s)] * f.landed_avg[rs(i, s)];
         }
     }
-    Economy { output, retail_units, income, import_value }
+    Economy { income, import_value }
 }
 
 /// Solves the base period. With `sourcing.balance` (the default), each importer's foreign
@@ -247,19 +240,16 @@ pub fn calibrate(sc: &Scenario) -> Calibration {
         }
     }
     let Flows { flow_share, landed_avg, retail_price, value_share } = f;
-    let Economy { output, retail_units, income, import_value } = eco;
+    let import_value = eco.import_value;
     Calibration {
         consumption,
         import_propensity,
-        output,
         flow_share,
         landed_avg,
         landed,
         import_value,
         retail_price,
-        retail_units,
         value_share,
-        income,
     }
 }
 

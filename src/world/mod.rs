@@ -476,7 +476,6 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         retail_labour_per_unit,
         base_wage: wage.clone(),
         base_consumption: cal.consumption.clone(),
-        base_output: cal.output.clone(),
         import_propensity: cal.import_propensity.clone(),
     };
     let mut tariffs = TariffTable {
@@ -496,7 +495,6 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
     let mut pboard = ProducerBoard {
         n_regions: nr,
         region: plan.producer_place.iter().map(|&(r, _)| r as u16).collect(),
-        sector: plan.producer_place.iter().map(|&(_, s)| s as u16).collect(),
         fob: vec![1.0; n_producers * nr],
         capacity: vec![0.0; n_producers],
         fill_ratio: vec![1.0; n_producers],
@@ -506,12 +504,9 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         pboard.capacity[p.idx as usize] = prod.capacity;
     }
     let mut rboard = RetailerBoard {
-        region: plan.retailer_place.iter().map(|&(r, _)| r as u16).collect(),
-        sector: plan.retailer_place.iter().map(|&(_, s)| s as u16).collect(),
         price: vec![1.0; n_retailers],
         appeal: vec![1.0; n_retailers],
         fill_ratio: vec![1.0; n_retailers],
-        mean_price: model.base_retail_price.clone(),
         sector_share: vec![0.0; nr * nc],
         by_region_sector: plan.retailer_ranges,
     };
@@ -528,7 +523,6 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
     world.insert_resource(EmployerBoard {
         region: employer_region,
         layoff_share: vec![0.0; n_employers],
-        vacancies: vec![0; n_employers],
         dividend_per_owner: vec![0; n_employers],
         capital_call_per_owner: vec![0; n_employers],
         capital_paid: Tally::new(n_employers),

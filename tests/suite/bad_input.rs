@@ -271,6 +271,19 @@ fn a_missing_file_is_named_and_cannot_be_read() {
     assert!(err.problems[0].message.contains("cannot read"), "{err}");
 }
 
+/// Edits small.toml `from` → `to` and checks that exactly one problem is reported, saying
+/// `message`, on the line `bad_line`; returns its column.
+fn sole_problem_column(from: &str, to: &str, bad_line: &str, message: &str) -> usize {
+    let text = small_with(&[(from, to)]);
+    let found = problems(&text);
+    assert_eq!(found.len(), 1, "{to}: {}", show(&found));
+    let p = &found[0];
+    assert!(p.message.contains(message), "{to}: {p:?}");
+    let (line, col) = p.position.unwrap_or_else(|| panic!("{to}: no position: {p:?}"));
+    assert_eq!(line, line_exactly(&text, bad_line), "{to}: {p:?}");
+    col
+}
+
 #[test]
 fn a_toml_syntax_error_has_a_line_and_column() {
     // (from, to, the line the error must be on, what the message says)
@@ -284,13 +297,7 @@ fn a_toml_syntax_error_has_a_line_and_column() {
         ("seed = 7", "seed = \"7", "seed = \"7", "string"),
     ];
     for (from, to, bad_line, message) in cases {
-        let text = small_with(&[(from, to)]);
-        let found = problems(&text);
-        assert_eq!(found.len(), 1, "{to}: {}", show(&found));
-        let p = &found[0];
-        assert!(p.message.contains(message), "{to}: {p:?}");
-        let (line, col) = p.position.unwrap_or_else(|| panic!("{to}: no position: {p:?}"));
-        assert_eq!(line, line_exactly(&text, bad_line), "{to}: {p:?}");
+        let col = sole_problem_column(from, to, bad_line, message);
         assert!(col >= 1 && col <= bad_line.len() + 1, "{to}: column {col}");
     }
 }
@@ -309,13 +316,7 @@ fn a_wrong_type_has_a_line_and_column() {
         ("inputs = { SERV = 0.15 }", "inputs = 0.15", "expected a map"),
     ];
     for (from, to, message) in cases {
-        let text = small_with(&[(from, to)]);
-        let found = problems(&text);
-        assert_eq!(found.len(), 1, "{to}: {}", show(&found));
-        let p = &found[0];
-        assert!(p.message.contains(message), "{to}: {p:?}");
-        let (line, col) = p.position.unwrap_or_else(|| panic!("{to}: no position: {p:?}"));
-        assert_eq!(line, line_exactly(&text, to), "{to}: {p:?}");
+        let col = sole_problem_column(from, to, to, message);
         let value = to.split_once(" = ").unwrap().1;
         assert!(to.get(col - 1..).is_some_and(|rest| rest.starts_with(value)), "{to}: column {col} is not the value");
     }
