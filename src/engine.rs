@@ -3,15 +3,16 @@
 //! model state is in the world (the compute thread pool is the only process-wide thing).
 
 use crate::agents::producer::Production;
-use crate::agents::{Cash, Purchasing, Shipment};
+use crate::agents::{Cash, Purchasing};
 use crate::market::Clock;
 use crate::metrics::ledger::Residuals;
 use crate::metrics::{Ledger, TickReport};
 use crate::scenario::Scenario;
-use crate::schedule::tick_schedule;
+use crate::schedule::{Phase, tick_schedules};
 use crate::world::build_world;
 use bevy_ecs::prelude::*;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// A region's calibrated base period (annual amounts in currency units).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -28,8 +29,32 @@ pub struct RegionCalibration {
 
 pub struct Simulation {
     world: World,
-    schedule: Schedule,
+    phases: Vec<(Phase, Schedule)>,
     scenario: Arc<Scenario>,
+    timings: PhaseTimings,
+}
+
+/// Wall-clock time spent in each phase over the ticks run so far (always recorded: ten
+/// clock reads a tick cost nothing next to the phases).
+#[derive(Debug, Clone, Default)]
+pub struct PhaseTimings {
+    pub ticks: u64,
+    /// Indexed like [`Phase::ALL`].
+    pub phase: [Duration; 9],
+}
+
+impl PhaseTimings {
+    pub fn total(&self) -> Duration {
+        self.phase.iter().sum()
+    }
+
+    /// Adds another simulation's timings (a scenario and its counterfactual).
+    pub fn add(&mut self, other: &PhaseTimings) {
+        self.ticks += other.ticks;
+        for (a, b) in self.phase.iter_mut().zip(&other.phase) {
+            *a += *b;
+        }
+    }
 }
 
 impl Simulation {
@@ -42,9 +67,11 @@ impl Simulation {
         ledger.open(stocks, transit);
         world.insert_resource(ledger);
         world.insert_resource(TickReport::default());
-        let mut schedule = tick_schedule();
-        schedule.initialize(&mut world).expect("the tick schedule is well formed");
-        Simulation { world, schedule, scenario }
+        let mut phases = tick_schedules();
+        for (_, schedule) in &mut phases {
+            schedule.initialize(&mut world).expect("the tick schedule is well formed");
+        }
+        Simulation { world, phases, scenario, timings: PhaseTimings::default() }
     }
 
     pub fn scenario(&self) -> &Arc<Scenario> {
@@ -58,9 +85,19 @@ impl Simulation {
 
     /// Runs one tick and returns its report.
     pub fn step(&mut self) -> &TickReport {
-        self.schedule.run(&mut self.world);
+        for (i, (_, schedule)) in self.phases.iter_mut().enumerate() {
+            let t0 = Instant::now();
+            schedule.run(&mut self.world);
+            self.timings.phase[i] += t0.elapsed();
+        }
+        self.timings.ticks += 1;
         self.world.resource_mut::<Clock>().tick += 1;
         self.world.resource::<TickReport>()
+    }
+
+    /// Time spent in each phase so far.
+    pub fn timings(&self) -> &PhaseTimings {
+        &self.timings
     }
 
     /// Worst money and goods residuals so far.
@@ -111,14 +148,11 @@ fn snapshot(world: &mut World, n_sectors: usize) -> (i128, Vec<f64>, Vec<f64>) {
     for purchasing in world.query::<&Purchasing>().iter(world) {
         for line in &purchasing.lines {
             stocks[line.sector as usize] += line.stock;
-            transit[line.sector as usize] += line.domestic_next;
+            transit[line.sector as usize] += line.domestic_next + line.abroad;
         }
     }
     for (producer, prod) in world.query::<(&crate::agents::Producer, &Production)>().iter(world) {
         stocks[producer.sector as usize] += prod.stock;
-    }
-    for ship in world.query::<&Shipment>().iter(world) {
-        transit[ship.sector as usize] += ship.quantity;
     }
     (money, stocks, transit)
 }

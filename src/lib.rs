@@ -20,6 +20,7 @@ pub mod engine;
 pub mod market;
 pub mod metrics;
 pub mod output;
+pub mod profile;
 pub mod rng;
 pub mod run;
 pub mod scenario;

@@ -10,8 +10,8 @@
 use crate::scenario::Scenario;
 use crate::units::Money;
 use bevy_ecs::prelude::*;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Marks "no agent" in dense index slots.
 pub const NONE: u32 = u32::MAX;
@@ -23,14 +23,21 @@ pub struct Clock {
 }
 
 /// A vector of integer counters that agents add to in parallel.
+///
+/// Agents in a parallel loop add through a [`LocalTally`] (one per batch, from
+/// [`Tally::local`]), which sums privately and adds its totals to the shared counters once,
+/// when the batch ends: a locked add per agent and counter would serialise memory traffic
+/// on every core. Integer sums commute, so the totals do not depend on batching.
 #[derive(Debug, Default)]
 pub struct Tally {
     slots: Vec<AtomicI64>,
+    /// Zeroed buffers of finished batches, reused by the next ones.
+    spare: Mutex<Vec<(Vec<i64>, Vec<u32>)>>,
 }
 
 impl Tally {
     pub fn new(len: usize) -> Tally {
-        Tally { slots: (0..len).map(|_| AtomicI64::new(0)).collect() }
+        Tally { slots: (0..len).map(|_| AtomicI64::new(0)).collect(), spare: Mutex::new(Vec::new()) }
     }
     #[inline]
     pub fn add(&self, i: usize, v: i64) {
@@ -46,6 +53,46 @@ impl Tally {
         for s in &mut self.slots {
             *s.get_mut() = 0;
         }
+    }
+
+    /// A private accumulator for one batch of a parallel loop; adds to this tally when dropped.
+    pub fn local(&self) -> LocalTally<'_> {
+        let spare = self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let (sums, touched) = spare.unwrap_or_else(|| (vec![0; self.slots.len()], Vec::new()));
+        LocalTally { tally: self, sums, touched }
+    }
+}
+
+/// One batch's private sums for a [`Tally`]; merged into it on drop.
+pub struct LocalTally<'a> {
+    tally: &'a Tally,
+    sums: Vec<i64>,
+    /// Slots this batch added to (a slot may appear twice; merging takes each sum once).
+    touched: Vec<u32>,
+}
+
+impl LocalTally<'_> {
+    #[inline]
+    pub fn add(&mut self, i: usize, v: i64) {
+        if v != 0 {
+            let sum = &mut self.sums[i];
+            if *sum == 0 {
+                self.touched.push(i as u32);
+            }
+            *sum += v;
+        }
+    }
+}
+
+impl Drop for LocalTally<'_> {
+    fn drop(&mut self) {
+        for &i in &self.touched {
+            let v = std::mem::take(&mut self.sums[i as usize]);
+            self.tally.add(i as usize, v);
+        }
+        self.touched.clear();
+        let buffers = (std::mem::take(&mut self.sums), std::mem::take(&mut self.touched));
+        self.tally.spare.lock().unwrap_or_else(|e| e.into_inner()).push(buffers);
     }
 }
 
@@ -184,8 +231,15 @@ pub struct ProducerBoard {
     pub n_regions: usize,
     /// Region of each producer.
     pub region: Vec<u16>,
-    /// Price to each destination region (ex-works net of absorbed tariff), `[producer][dest]`.
-    pub fob: Vec<f64>,
+    /// Ex-works price of each producer.
+    pub price: Vec<f64>,
+    /// Sector of each producer.
+    pub sector: Vec<u16>,
+    /// Price to each destination region, `[dest][producer]`: buyers of one region, which
+    /// run one after another, read one contiguous block.
+    pub fob: Vec<Fob>,
+    /// `price^(−source_elasticity)` of each producer (its weight where nothing is absorbed).
+    pub price_weight: Vec<f64>,
     /// Capacity, units per tick (search skips producers without any).
     pub capacity: Vec<f64>,
     /// Share of orders filled this tick (set in matching).
@@ -197,7 +251,53 @@ pub struct ProducerBoard {
 impl ProducerBoard {
     #[inline]
     pub fn fob(&self, producer: u32, dest: usize) -> f64 {
-        self.fob[producer as usize * self.n_regions + dest]
+        self.fob[dest * self.region.len() + producer as usize].price
+    }
+    #[inline]
+    pub fn fob_weight(&self, producer: u32, dest: usize) -> f64 {
+        self.fob[dest * self.region.len() + producer as usize].weight
+    }
+}
+
+/// A producer's price to one destination.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fob {
+    /// Ex-works price net of the absorbed share of the destination's tariff.
+    pub price: f64,
+    /// `price^(−source_elasticity)`: the producer's part of its logit weight in buyers'
+    /// sourcing, computed once a tick instead of once per buyer and supplier.
+    pub weight: f64,
+}
+
+/// What a unit from each origin costs a buyer of each region this tick, apart from the
+/// producer's own price: `[importer][exporter][sector]`, computed once a tick (tariffs
+/// expected at arrival, boycotts, announcements) so buyers only multiply.
+#[derive(Resource, Debug, Default)]
+pub struct Quotes {
+    pub n_regions: usize,
+    pub n_sectors: usize,
+    pub cells: Vec<Quote>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Quote {
+    pub lead: u32,
+    pub transport: f64,
+    /// Landed cost per unit of fob price: (1 + expected tariff) × (1 + transport).
+    pub landed: f64,
+    /// Armington-relative cost per unit of fob price: landed / base landed cost /
+    /// (1 − boycott share); infinite when boycotted entirely.
+    pub cost: f64,
+    /// `cost^(−source_elasticity)` (0 when boycotted entirely).
+    pub weight: f64,
+    /// Increase of the tariff announced for after the supply would arrive.
+    pub pending_increase: f64,
+}
+
+impl Quotes {
+    #[inline]
+    pub fn get(&self, importer: usize, exporter: usize, sector: usize) -> &Quote {
+        &self.cells[(importer * self.n_regions + exporter) * self.n_sectors + sector]
     }
 }
 
@@ -218,9 +318,11 @@ pub struct RetailerBoard {
 #[derive(Resource, Debug, Default)]
 pub struct OrderBook {
     pub n_regions: usize,
-    /// Cents ordered from each producer by buyers of each destination, `[producer][dest]`.
+    pub n_producers: usize,
+    /// Cents ordered from each producer by buyers of each destination, `[dest][producer]`
+    /// (see [`OrderBook::pd`]).
     pub producer_ordered: Tally,
-    /// Cents paid to each producer for filled orders, `[producer][dest]`.
+    /// Cents paid to each producer for filled orders, `[dest][producer]`.
     pub producer_filled: Tally,
     /// Cents households ordered from each retailer.
     pub retailer_ordered: Tally,
@@ -229,6 +331,12 @@ pub struct OrderBook {
 }
 
 impl OrderBook {
+    /// Index of (producer, destination) in the producer tallies.
+    #[inline]
+    pub fn pd(&self, producer: usize, dest: usize) -> usize {
+        dest * self.n_producers + producer
+    }
+
     pub fn clear(&mut self) {
         self.producer_ordered.clear();
         self.producer_filled.clear();
@@ -256,19 +364,6 @@ pub struct EmployerBoard {
     pub vacancy_cdf: Vec<Vec<(f64, u32)>>,
     /// Probability that an unemployed household of each region finds a job this tick.
     pub job_finding: Vec<f64>,
-}
-
-/// Region-level flows households and governments add to in parallel, in cents.
-#[derive(Resource, Debug, Default)]
-pub struct HouseholdTally {
-    /// Cents households wanted to spend, `[region][sector]`.
-    pub desired: Tally,
-    /// Cents households actually spent, `[region][sector]`.
-    pub spent: Tally,
-    /// Households employed, by region.
-    pub employed: Tally,
-    /// Household income (wages + dividends + transfers), by region.
-    pub income: Tally,
 }
 
 /// Per-region transfers paid this tick.

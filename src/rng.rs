@@ -108,16 +108,18 @@ impl TryRng for CounterRng {
 
 /// Picks an index with probability proportional to `weights`, using the uniform `u` in [0,1).
 /// Returns `None` when all weights are zero (or not finite).
-pub fn pick_weighted(weights: impl Iterator<Item = f64> + Clone, u: f64) -> Option<usize> {
-    let total: f64 = weights.clone().filter(|w| w.is_finite() && *w > 0.0).sum();
+#[inline]
+pub fn pick_weighted(weights: &[f64], u: f64) -> Option<usize> {
+    let usable = |w: f64| w.is_finite() && w > 0.0;
+    let total: f64 = weights.iter().map(|&w| if usable(w) { w } else { 0.0 }).sum();
     if !(total > 0.0 && total.is_finite()) {
         return None;
     }
     let target = u * total;
     let mut acc = 0.0;
     let mut last = None;
-    for (i, w) in weights.enumerate() {
-        if w.is_finite() && w > 0.0 {
+    for (i, &w) in weights.iter().enumerate() {
+        if usable(w) {
             acc += w;
             last = Some(i);
             if target < acc {
@@ -186,11 +188,11 @@ mod tests {
     #[test]
     fn weighted_pick_respects_weights() {
         let w = [0.0, 1.0, 3.0];
-        assert_eq!(pick_weighted(w.iter().copied(), 0.0), Some(1));
-        assert_eq!(pick_weighted(w.iter().copied(), 0.24), Some(1));
-        assert_eq!(pick_weighted(w.iter().copied(), 0.26), Some(2));
-        assert_eq!(pick_weighted(w.iter().copied(), 0.999_999), Some(2));
-        assert_eq!(pick_weighted([0.0, 0.0].iter().copied(), 0.5), None);
-        assert_eq!(pick_weighted([f64::NAN, 2.0].iter().copied(), 0.1), Some(1));
+        assert_eq!(pick_weighted(&w, 0.0), Some(1));
+        assert_eq!(pick_weighted(&w, 0.24), Some(1));
+        assert_eq!(pick_weighted(&w, 0.26), Some(2));
+        assert_eq!(pick_weighted(&w, 0.999_999), Some(2));
+        assert_eq!(pick_weighted(&[0.0, 0.0], 0.5), None);
+        assert_eq!(pick_weighted(&[f64::NAN, 2.0], 0.1), Some(1));
     }
 }

@@ -2,13 +2,14 @@
 //! output directory, with effects and a manifest. This is what `tradesim run` calls.
 
 use crate::effects::{self, EffectRow, Effects, Run};
-use crate::engine::Simulation;
+use crate::engine::{PhaseTimings, Simulation};
 use crate::output::manifest::{self, AgentCounts, RunResiduals, Timings};
 use crate::output::{self, Manifest, OutputError, RunStatus, SeriesWriter};
+use crate::profile::RunProfile;
 use crate::scenario::Scenario;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The largest relative goods-balance residual a run may show (MODEL.md §3).
 pub const GOODS_TOLERANCE: f64 = 1e-9;
@@ -78,6 +79,8 @@ pub struct RunSummary {
     pub manifest: Manifest,
     pub effects: Vec<EffectRow>,
     pub headline: String,
+    /// Where the time and memory went (what `--profile` prints).
+    pub profile: RunProfile,
 }
 
 /// Applies the run's overrides (seed, ticks, scale) to a scenario.
@@ -139,14 +142,18 @@ pub fn run(scenario: Scenario, opts: &RunOptions, progress: &mut dyn Progress) -
         output::remove_previous(&out.join(run), crate::output::series::FILES)?;
     }
 
-    let result = simulate(&scenario, opts, &out, progress, &mut manifest);
+    let mut clocks = Clocks::default();
+    let result = simulate(&scenario, opts, &out, progress, &mut manifest, &mut clocks);
     manifest.timings.total_seconds = started.elapsed().as_secs_f64();
+    let (h, p, r) = scenario.agent_counts();
+    let profile = RunProfile::new(h + p + r, clocks.build, &clocks.phases, clocks.output, started.elapsed());
+    manifest.profile = Some(profile.clone());
     match result {
         Ok(rows) => {
             manifest.status = RunStatus::Complete;
             write_manifest(&out, &manifest)?;
             let headline = if opts.counterfactual { effects::headline(&rows, &scenario) } else { String::new() };
-            Ok(RunSummary { out, manifest, effects: rows, headline })
+            Ok(RunSummary { out, manifest, effects: rows, headline, profile })
         }
         Err(e) => {
             manifest.status = RunStatus::Failed;
@@ -157,12 +164,21 @@ pub fn run(scenario: Scenario, opts: &RunOptions, progress: &mut dyn Progress) -
     }
 }
 
+/// Time spent building worlds, in each phase, and writing outputs, over both runs.
+#[derive(Default)]
+struct Clocks {
+    build: Duration,
+    phases: PhaseTimings,
+    output: Duration,
+}
+
 fn simulate(
     scenario: &Arc<Scenario>,
     opts: &RunOptions,
     out: &Path,
     progress: &mut dyn Progress,
     manifest: &mut Manifest,
+    clocks: &mut Clocks,
 ) -> Result<Vec<EffectRow>, RunError> {
     let mut effects = Effects::new(effects::horizons(scenario, scenario.ticks));
     let mut runs = vec![(Run::Scenario, scenario.clone(), true)];
@@ -174,20 +190,27 @@ fn simulate(
         let label = if policy { "scenario" } else { "counterfactual" };
         let t0 = Instant::now();
         let mut sim = Simulation::new(sc.clone(), policy);
+        clocks.build += t0.elapsed();
         manifest.timings.build_seconds += t0.elapsed().as_secs_f64();
         if policy {
             manifest.calibration = sim.calibration();
         }
         let mut writer = SeriesWriter::create(&out.join(label), scenario.clone())?;
         progress.begin(label, scenario.ticks);
+        let mut output = Duration::ZERO;
         for t in 0..scenario.ticks {
             let report = sim.step();
+            let w0 = Instant::now();
             writer.write(report)?;
             effects.record(run, report);
+            output += w0.elapsed();
             progress.tick(t + 1);
         }
         progress.end();
+        let w0 = Instant::now();
         writer.finish()?;
+        clocks.output += output + w0.elapsed();
+        clocks.phases.add(sim.timings());
         let seconds = t0.elapsed().as_secs_f64();
         match run {
             Run::Scenario => manifest.timings.scenario_seconds = seconds,
@@ -218,8 +241,10 @@ fn simulate(
     if !opts.counterfactual {
         return Ok(Vec::new());
     }
+    let w0 = Instant::now();
     let rows = effects.rows();
     write_effects(out, &rows, scenario)?;
+    clocks.output += w0.elapsed();
     manifest.files.push("effects.csv".into());
     Ok(rows)
 }
@@ -260,6 +285,7 @@ fn new_manifest(scenario: &Scenario, opts: &RunOptions, threads: usize) -> Manif
         timings: Timings::default(),
         residuals: None,
         calibration: Vec::new(),
+        profile: None,
         files: Vec::new(),
         scenario: scenario.clone(),
     }

@@ -16,7 +16,7 @@
 //!
 //! Within a phase, systems that touch the same data are chained; systems that iterate
 //! agents do so in parallel (`par_iter_mut`) and write only the agent they visit.
-//! [`tick_schedule`] is built with ambiguity detection set to error, so two systems that
+//! [`tick_schedules`] are built with ambiguity detection set to error, so two systems that
 //! could conflict without an order between them fail the build (and the tests).
 
 use crate::economy::{customs, demand, income, labour, matching, ordering, policy, pricing, production};
@@ -24,12 +24,12 @@ use crate::metrics;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, ScheduleLabel, SingleThreadedExecutor};
 
-/// The label of the weekly tick schedule.
+/// The label of one phase's schedule.
 #[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Tick;
+pub struct Tick(pub Phase);
 
 /// The phases of a tick, in order (see the module docs for the order's one description).
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Phase {
     /// 1. Scheduled events and reactive rules; publish the tariff table.
     Policy,
@@ -79,65 +79,80 @@ impl Phase {
     }
 }
 
-/// The ONE place where the tick's order is set.
-pub fn tick_schedule() -> Schedule {
-    let mut schedule = Schedule::new(Tick);
+/// The ONE place where the tick's order is set: one schedule per phase, run in
+/// [`Phase::ALL`] order (each is timed on its own for `--profile`).
+pub fn tick_schedules() -> Vec<(Phase, Schedule)> {
+    Phase::ALL.iter().map(|&phase| (phase, phase_schedule(phase))).collect()
+}
+
+fn phase_schedule(phase: Phase) -> Schedule {
+    let mut schedule = Schedule::new(Tick(phase));
     schedule.set_executor(SingleThreadedExecutor::new());
     schedule.set_build_settings(ScheduleBuildSettings { ambiguity_detection: LogLevel::Error, ..Default::default() });
-    for pair in Phase::ALL.windows(2) {
-        schedule.configure_sets(pair[0].before(pair[1]));
+    match phase {
+        Phase::Policy => {
+            schedule.add_systems((metrics::open_tick, policy::apply_policy, policy::publish_tariffs).chain());
+        }
+        Phase::Arrivals => {
+            schedule.add_systems((customs::receive_domestic, customs::clear_customs, customs::collect_tariffs).chain());
+        }
+        Phase::Pricing => {
+            schedule.add_systems(
+                (pricing::set_producer_prices, pricing::set_shelf_prices, pricing::publish_prices).chain(),
+            );
+        }
+        Phase::Demand => {
+            schedule.add_systems(demand::plan_household_spending);
+        }
+        Phase::Ordering => {
+            schedule.add_systems(
+                (ordering::publish_quotes, ordering::place_retail_orders, ordering::place_input_orders).chain(),
+            );
+        }
+        Phase::Matching => {
+            schedule.add_systems(
+                (
+                    matching::ration_producers,
+                    matching::ration_retailers,
+                    matching::publish_fill_ratios,
+                    matching::fill_baskets,
+                    matching::fill_purchases,
+                    matching::settle_producer_sales,
+                    matching::settle_retail_sales,
+                )
+                    .chain(),
+            );
+        }
+        Phase::Production => {
+            schedule.add_systems(
+                (
+                    production::produce,
+                    production::plan_shop_staff,
+                    labour::post_vacancies,
+                    labour::move_workers,
+                    labour::count_staff,
+                )
+                    .chain(),
+            );
+        }
+        Phase::Income => {
+            schedule.add_systems(
+                (
+                    income::index_wages,
+                    income::pay_wages_and_dividends,
+                    income::publish_payouts,
+                    income::recycle_revenue,
+                    income::receive_income,
+                    income::collect_capital,
+                    income::receive_aid,
+                )
+                    .chain(),
+            );
+        }
+        Phase::Metrics => {
+            schedule.add_systems(metrics::measure);
+        }
     }
-    schedule
-        .add_systems((metrics::open_tick, policy::apply_policy, policy::publish_tariffs).chain().in_set(Phase::Policy));
-    schedule.add_systems(
-        (customs::receive_domestic, customs::clear_customs, customs::collect_tariffs).chain().in_set(Phase::Arrivals),
-    );
-    schedule.add_systems(
-        (pricing::set_producer_prices, pricing::set_shelf_prices, pricing::publish_prices)
-            .chain()
-            .in_set(Phase::Pricing),
-    );
-    schedule.add_systems(demand::plan_household_spending.in_set(Phase::Demand));
-    schedule.add_systems((ordering::place_retail_orders, ordering::place_input_orders).chain().in_set(Phase::Ordering));
-    schedule.add_systems(
-        (
-            matching::ration_producers,
-            matching::ration_retailers,
-            matching::publish_fill_ratios,
-            matching::fill_baskets,
-            matching::fill_purchases,
-            matching::settle_producer_sales,
-            matching::settle_retail_sales,
-            matching::dispatch_shipments,
-        )
-            .chain()
-            .in_set(Phase::Matching),
-    );
-    schedule.add_systems(
-        (
-            production::produce,
-            production::plan_shop_staff,
-            labour::post_vacancies,
-            labour::move_workers,
-            labour::count_staff,
-        )
-            .chain()
-            .in_set(Phase::Production),
-    );
-    schedule.add_systems(
-        (
-            income::index_wages,
-            income::pay_wages_and_dividends,
-            income::publish_payouts,
-            income::recycle_revenue,
-            income::receive_income,
-            income::collect_capital,
-            income::receive_aid,
-        )
-            .chain()
-            .in_set(Phase::Income),
-    );
-    schedule.add_systems(metrics::measure.in_set(Phase::Metrics));
     schedule
 }
 
@@ -154,8 +169,9 @@ mod tests {
         let mut world = crate::world::build_world(Arc::new(scenario), true);
         world.insert_resource(crate::metrics::TickReport::default());
         world.insert_resource(crate::metrics::Ledger::new(0));
-        let mut schedule = tick_schedule();
-        assert!(schedule.initialize(&mut world).is_ok());
+        for (phase, mut schedule) in tick_schedules() {
+            assert!(schedule.initialize(&mut world).is_ok(), "phase {} has ambiguous systems", phase.name());
+        }
     }
 
     #[test]

@@ -13,3 +13,24 @@ pub fn ensure_pool(threads: Option<usize>) -> usize {
     });
     pool.thread_num()
 }
+
+/// Runs `f(first_index, chunk)` over `data` in chunks of `chunk_len`, in parallel on the
+/// compute pool. Each call writes only its own chunk, so the result does not depend on the
+/// number of threads.
+pub fn par_chunks_mut<T: Send>(data: &mut [T], chunk_len: usize, f: impl Fn(usize, &mut [T]) + Sync) {
+    let chunk_len = chunk_len.max(1);
+    ensure_pool(None);
+    let pool = ComputeTaskPool::get();
+    if pool.thread_num() <= 1 || data.len() <= chunk_len {
+        for (k, chunk) in data.chunks_mut(chunk_len).enumerate() {
+            f(k * chunk_len, chunk);
+        }
+        return;
+    }
+    let f = &f;
+    pool.scope(|scope| {
+        for (k, chunk) in data.chunks_mut(chunk_len).enumerate() {
+            scope.spawn(async move { f(k * chunk_len, chunk) });
+        }
+    });
+}

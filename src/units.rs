@@ -25,12 +25,10 @@ impl Money {
     }
 
     /// Cents rounded down from a non-negative cent amount in floating point.
+    #[inline]
     pub fn floor_cents(cents: f64) -> Money {
-        if cents.is_finite() && cents > 0.0 {
-            Money(cents.floor().min(i64::MAX as f64 / 4.0) as i64)
-        } else {
-            Money::ZERO
-        }
+        // Truncation is the floor of a positive number (and needs no libm call).
+        if cents.is_finite() && cents > 0.0 { Money(cents.min(i64::MAX as f64 / 4.0) as i64) } else { Money::ZERO }
     }
 
     /// The amount in currency units (for output only; never used to move money).
@@ -45,8 +43,15 @@ impl Money {
 
 /// Rounds a non-negative cent amount to the nearest integer; non-finite or negative gives 0.
 /// Amounts are capped far below `i64::MAX` so that sums of many of them cannot overflow.
+#[inline]
 pub fn to_cents(cents: f64) -> i64 {
-    if cents.is_finite() && cents > 0.0 { cents.round().min(i64::MAX as f64 / 4.0) as i64 } else { 0 }
+    if !(cents.is_finite() && cents > 0.0) {
+        return 0;
+    }
+    // Half away from zero, as `f64::round`, without a libm call: the fractional part of a
+    // positive double is exact.
+    let whole = cents.min(i64::MAX as f64 / 4.0) as i64;
+    if cents - whole as f64 >= 0.5 { whole + 1 } else { whole }
 }
 
 impl Add for Money {
@@ -115,6 +120,24 @@ pub fn quantity_for(cents: i64, price: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cent_rounding_matches_the_standard_library() {
+        let mut values = vec![0.5, 1.5, 2.5, 0.49999999999999994, 4503599627370495.5, 1e15 + 0.5, 123.456, 7.0];
+        let mut x = 0.37_f64;
+        for _ in 0..10_000 {
+            x = (x * 1.618_033_988_749_895 + 0.1) % 1e7;
+            values.push(x);
+            values.push(x.floor() + 0.5);
+        }
+        for v in values {
+            assert_eq!(to_cents(v), v.round() as i64, "to_cents({v})");
+            assert_eq!(Money::floor_cents(v).0, v.floor() as i64, "floor_cents({v})");
+        }
+        assert_eq!(to_cents(-3.0), 0);
+        assert_eq!(to_cents(f64::NAN), 0);
+        assert_eq!(Money::floor_cents(-0.5), Money::ZERO);
+    }
 
     #[test]
     fn rounding_is_safe_for_nonsense() {

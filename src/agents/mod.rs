@@ -18,7 +18,7 @@ pub use government::{Government, PolicyState, TariffSchedule};
 pub use household::Household;
 pub use producer::Producer;
 pub use retailer::{Retailer, Shelf};
-pub use shipment::{Shipment, ShipmentCalendar};
+pub use shipment::{Landing, Shipment};
 
 /// A stable agent identifier (MODEL.md §2).
 #[derive(Component, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -83,6 +83,9 @@ pub struct InputLine {
     pub replacement_cost: f64,
     /// Units (as they will arrive) paid for and not yet arrived.
     pub in_transit: f64,
+    /// Units as shipped of this line's foreign shipments in transit (kept in step with
+    /// `Purchasing::shipments` for the goods balance).
+    pub abroad: f64,
     /// Domestic fills arriving next tick: units as shipped, and their invoice value.
     pub domestic_next: f64,
     pub domestic_next_value: Money,
@@ -107,6 +110,7 @@ impl InputLine {
             imported_stock: 0.0,
             cost_basis: 1.0,
             in_transit: 0.0,
+            abroad: 0.0,
             domestic_next: 0.0,
             domestic_next_value: Money::ZERO,
             forecast: 0.0,
@@ -150,22 +154,28 @@ impl InputLine {
     }
 }
 
-/// A foreign fill waiting to become a shipment entity (spawned in a serial step).
-#[derive(Clone, Copy, Debug)]
-pub struct Dispatch {
-    pub seller: u32,
-    pub line: u16,
-    pub sector: u16,
-    pub origin: u16,
-    pub quantity: f64,
-    pub value: Money,
-    pub arrives: u32,
-}
-
 /// What a buyer (producer or retailer) purchases, holds and has on order.
 #[derive(Component, Clone, Debug, Default)]
 pub struct Purchasing {
     pub lines: Vec<InputLine>,
-    /// Foreign fills of this tick, turned into shipments by `dispatch_shipments`.
-    pub outbox: Vec<Dispatch>,
+    /// Foreign fills on their way, in dispatch order.
+    pub shipments: Vec<Shipment>,
+    /// This tick's customs clearances (summed into the customs ledger serially).
+    pub landings: Vec<Landing>,
+}
+
+impl Purchasing {
+    pub fn new(lines: Vec<InputLine>) -> Purchasing {
+        Purchasing { lines, shipments: Vec::new(), landings: Vec::new() }
+    }
+
+    /// Recounts each line's units abroad from the shipments in transit.
+    pub fn recount_abroad(&mut self) {
+        for line in &mut self.lines {
+            line.abroad = 0.0;
+        }
+        for ship in &self.shipments {
+            self.lines[ship.line as usize].abroad += ship.quantity;
+        }
+    }
 }

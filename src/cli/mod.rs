@@ -2,6 +2,7 @@
 
 mod progress;
 
+use crate::profile::SizePreset;
 use crate::run::{self, RunOptions};
 use crate::scenario::{self, Scenario, ScenarioError};
 use clap::{Parser, Subcommand};
@@ -54,8 +55,16 @@ pub struct RunArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub ticks: Option<u32>,
     /// Multiply agent counts by F (e.g. 0.1 for a quick look); aggregates stay the same.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, conflicts_with = "size")]
     pub scale: f64,
+    /// Run at a size preset: small (~10k households), medium (~100k households, ~10k firms)
+    /// or large (~1M households, ~100k firms); sets the scale for this scenario.
+    #[arg(long, value_enum)]
+    pub size: Option<SizePreset>,
+    /// Print where the time went at the end: each phase's share of the tick, output
+    /// writing's share of the run, ticks per second and peak memory.
+    #[arg(long)]
+    pub profile: bool,
     /// Skip the counterfactual run (and effects.csv).
     #[arg(long)]
     pub no_counterfactual: bool,
@@ -117,6 +126,10 @@ fn run_command(args: RunArgs) -> Result<(), CliError> {
     let name = args.scenario.clone().unwrap_or_else(|| scenario::EMBEDDED[0].0.to_string());
     let (scenario, source) = load(&name)?;
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("outputs").join(&scenario.name));
+    let scale = match args.size {
+        Some(size) => size.scale_for(scenario.agent_counts().0),
+        None => args.scale,
+    };
     let opts = RunOptions {
         out,
         seed: args.seed,
@@ -124,12 +137,12 @@ fn run_command(args: RunArgs) -> Result<(), CliError> {
         ticks: args.ticks,
         counterfactual: !args.no_counterfactual,
         force: args.force,
-        scale: args.scale,
+        scale,
         scenario_source: source,
     };
     // Check overrides before building anything.
     run::apply_overrides(scenario.clone(), &opts).map_err(|e| CliError::Usage(e.to_string()))?;
-    let (h, p, r) = scenario.scaled(args.scale).agent_counts();
+    let (h, p, r) = scenario.scaled(scale).agent_counts();
     eprintln!(
         "tradesim {}: {} ({} households, {} producers, {} retailers), {} weeks from {}, seed {}, output {}",
         crate::VERSION,
@@ -163,6 +176,9 @@ fn run_command(args: RunArgs) -> Result<(), CliError> {
     );
     if !summary.headline.is_empty() {
         println!("{}", summary.headline);
+    }
+    if args.profile {
+        print!("{}", summary.profile.report());
     }
     println!("outputs in {}", summary.out.display());
     Ok(())

@@ -2,7 +2,7 @@
 //! now arrive, the buyer pays the tariff in force at arrival (ad valorem on invoice value)
 //! to its government, and the goods that survive transport (iceberg cost) enter stock.
 
-use crate::agents::{Cash, Government, Home, Purchasing, Shipment, ShipmentCalendar};
+use crate::agents::{Cash, Government, Home, Landing, Purchasing};
 use crate::market::{Clock, Model, TariffTable};
 use crate::units::{Money, to_cents};
 use bevy_ecs::prelude::*;
@@ -69,47 +69,87 @@ pub fn receive_domestic(model: Res<Model>, mut buyers: Query<(&Home, &mut Purcha
     });
 }
 
-/// Lands the shipments due now: tariffs paid by buyers, goods into their stock, the
-/// shipment entities despawned. Serial, in shipment id order, so float sums are reproducible.
-pub fn clear_customs(world: &mut World) {
-    let now = world.resource::<Clock>().tick;
-    let due = world.resource_mut::<ShipmentCalendar>().take_due(now);
-    let mut ledger = world.remove_resource::<CustomsLedger>().expect("customs ledger");
-    ledger.clear();
-    let model = world.resource::<Model>().scenario.clone();
-    let table = world.resource::<TariffTable>();
-    let mut landings = Vec::with_capacity(due.len());
-    for &entity in &due {
-        let Some(ship) = world.get::<Shipment>(entity).copied() else { continue };
-        let (i, e, s) = (ship.destination as usize, ship.origin as usize, ship.sector as usize);
-        let rate = table.rate_at_arrival(i, e, s, ship.departed, now);
-        let tariff = to_cents(ship.value.0 as f64 * rate);
-        let received = ship.quantity / (1.0 + model.transport_cost(e, i));
-        let c = ledger.cell(i, e, s);
-        ledger.shipped[c] += ship.quantity;
-        ledger.received[c] += received;
-        ledger.value[c] += ship.value.0;
-        ledger.tariff[c] += tariff;
-        landings.push((entity, ship, received, tariff));
-    }
-    for (entity, ship, received, tariff) in landings {
-        if let Ok(mut buyer) = world.get_entity_mut(ship.buyer) {
-            if let Some(mut cash) = buyer.get_mut::<Cash>() {
-                cash.0 -= Money(tariff);
-                ledger.revenue[ship.destination as usize] += tariff;
+/// Lands the shipments due now, each buyer its own, in parallel: the buyer pays the tariff
+/// at arrival (with in-transit grace) and the goods that survive transport enter stock.
+/// Each buyer notes what it cleared, by origin and line, for the customs ledger.
+pub fn clear_customs(
+    clock: Res<Clock>,
+    model: Res<Model>,
+    table: Res<TariffTable>,
+    mut buyers: Query<(&Home, &mut Purchasing, &mut Cash)>,
+) {
+    let sc = &*model.scenario;
+    let now = clock.tick;
+    buyers.par_iter_mut().for_each(|(home, mut purchasing, mut cash)| {
+        let Purchasing { lines, shipments, landings } = &mut *purchasing;
+        landings.clear();
+        if shipments.is_empty() {
+            return;
+        }
+        let i = home.0 as usize;
+        // Lands what is due and keeps the rest, in dispatch order.
+        let mut kept = 0;
+        for k in 0..shipments.len() {
+            let ship = shipments[k];
+            if ship.arrives > now {
+                shipments[kept] = ship;
+                kept += 1;
+                continue;
             }
-            if let Some(mut purchasing) = buyer.get_mut::<Purchasing>() {
-                let cost = (ship.value.0 + tariff) as f64 / crate::units::CENTS_PER_UNIT;
-                purchasing.lines[ship.line as usize].receive(received, cost, true);
+            let line = &mut lines[ship.line as usize];
+            let (e, s) = (ship.origin as usize, line.sector as usize);
+            let rate = table.rate_at_arrival(i, e, s, ship.departed, now);
+            let tariff = to_cents(ship.value.0 as f64 * rate);
+            let received = ship.quantity / (1.0 + sc.transport_cost(e, i));
+            cash.0 -= Money(tariff);
+            let cost = (ship.value.0 + tariff) as f64 / crate::units::CENTS_PER_UNIT;
+            line.receive(received, cost, true);
+            match landings.iter_mut().find(|l| l.origin == ship.origin && l.sector == line.sector) {
+                Some(l) => {
+                    l.shipped += ship.quantity;
+                    l.received += received;
+                    l.value += ship.value.0;
+                    l.tariff += tariff;
+                }
+                None => landings.push(Landing {
+                    origin: ship.origin,
+                    sector: line.sector,
+                    shipped: ship.quantity,
+                    received,
+                    value: ship.value.0,
+                    tariff,
+                }),
             }
         }
-        world.despawn(entity);
-    }
-    world.insert_resource(ledger);
+        let changed = kept < shipments.len();
+        shipments.truncate(kept);
+        if changed {
+            purchasing.recount_abroad();
+        }
+    });
 }
 
-/// Credits each government with the tariffs its importers paid this tick.
-pub fn collect_tariffs(ledger: Res<CustomsLedger>, mut governments: Query<(&Government, &mut Cash)>) {
+/// Sums buyers' clearances into the customs ledger (serially, in query order, so the float
+/// sums are the same for any thread count) and credits each government with the tariffs
+/// its importers paid.
+pub fn collect_tariffs(
+    mut ledger: ResMut<CustomsLedger>,
+    buyers: Query<(&Home, &Purchasing)>,
+    mut governments: Query<(&Government, &mut Cash)>,
+) {
+    let ledger = &mut *ledger;
+    ledger.clear();
+    for (home, purchasing) in &buyers {
+        let i = home.0 as usize;
+        for l in &purchasing.landings {
+            let c = ledger.cell(i, l.origin as usize, l.sector as usize);
+            ledger.shipped[c] += l.shipped;
+            ledger.received[c] += l.received;
+            ledger.value[c] += l.value;
+            ledger.tariff[c] += l.tariff;
+            ledger.revenue[i] += l.tariff;
+        }
+    }
     for (gov, mut cash) in &mut governments {
         cash.0 += Money(ledger.revenue[gov.region as usize]);
     }

@@ -5,7 +5,7 @@
 
 use crate::agents::producer::Production;
 use crate::agents::{Cash, Government, Home, Household, Producer, Shelf, Staff};
-use crate::market::{EmployerBoard, HouseholdTally, Model, NONE, Transfers, Wages};
+use crate::market::{EmployerBoard, Model, NONE, Transfers, Wages};
 use crate::metrics::Observed;
 use crate::scenario::Recycling;
 use crate::units::{CENTS_PER_UNIT, Money};
@@ -112,29 +112,29 @@ pub fn receive_income(
     wages: Res<Wages>,
     board: Res<EmployerBoard>,
     transfers: Res<Transfers>,
-    tally: Res<HouseholdTally>,
     mut households: Query<(&mut Household, &mut Cash)>,
 ) {
     let smoothing = model.scenario.behaviour.income_smoothing;
-    households.par_iter_mut().for_each(|(mut hh, mut cash)| {
-        let r = hh.region as usize;
-        let mut income = transfers.per_household[r];
-        if hh.employer != NONE {
-            income += wages.per_worker[r].0;
-            tally.employed.add(r, 1);
-        }
-        let mut paid_in = 0;
-        if hh.owner_of != NONE {
-            let firm = hh.owner_of as usize;
-            income += board.dividend_per_owner[firm];
-            // A capital call is paid from cash, as far as cash goes.
-            paid_in = board.capital_call_per_owner[firm].min(cash.0.0 + income).max(0);
-            board.capital_paid.add(firm, paid_in);
-        }
-        cash.0 += Money(income - paid_in);
-        tally.income.add(r, income);
-        hh.income += smoothing * (income as f64 / CENTS_PER_UNIT - hh.income);
-    });
+    households.par_iter_mut().for_each_init(
+        || board.capital_paid.local(),
+        |capital, (mut hh, mut cash)| {
+            let r = hh.region as usize;
+            let mut income = transfers.per_household[r];
+            if hh.employer != NONE {
+                income += wages.per_worker[r].0;
+            }
+            let mut paid_in = 0;
+            if hh.owner_of != NONE {
+                let firm = hh.owner_of as usize;
+                income += board.dividend_per_owner[firm];
+                // A capital call is paid from cash, as far as cash goes.
+                paid_in = board.capital_call_per_owner[firm].min(cash.0.0 + income).max(0);
+                capital.add(firm, paid_in);
+            }
+            cash.0 += Money(income - paid_in);
+            hh.income += smoothing * (income as f64 / CENTS_PER_UNIT - hh.income);
+        },
+    );
 }
 
 /// Firms receive what their owners paid in against capital calls.

@@ -50,28 +50,31 @@ pub fn move_workers(
     mut households: Query<(&AgentId, &mut Household)>,
 ) {
     let seed = model.scenario.seed;
-    households.par_iter_mut().for_each(|(id, mut hh)| {
-        if hh.employer != NONE {
-            let key = DrawKey::new(seed, id.0, clock.tick as u64, Purpose::Layoff);
-            if key.uniform(0) < board.layoff_share[hh.employer as usize] {
-                hh.employer = NONE;
+    households.par_iter_mut().for_each_init(
+        || board.staff.local(),
+        |staff, (id, mut hh)| {
+            if hh.employer != NONE {
+                let key = DrawKey::new(seed, id.0, clock.tick as u64, Purpose::Layoff);
+                if key.uniform(0) < board.layoff_share[hh.employer as usize] {
+                    hh.employer = NONE;
+                }
+            } else {
+                let r = hh.region as usize;
+                let key = DrawKey::new(seed, id.0, clock.tick as u64, Purpose::JobSearch);
+                let cdf = &board.vacancy_cdf[r];
+                if let Some(&(total, _)) = cdf.last()
+                    && key.uniform(0) < board.job_finding[r]
+                {
+                    let target = key.uniform(1) * total;
+                    let k = cdf.partition_point(|&(cum, _)| cum <= target).min(cdf.len() - 1);
+                    hh.employer = cdf[k].1;
+                }
             }
-        } else {
-            let r = hh.region as usize;
-            let key = DrawKey::new(seed, id.0, clock.tick as u64, Purpose::JobSearch);
-            let cdf = &board.vacancy_cdf[r];
-            if let Some(&(total, _)) = cdf.last()
-                && key.uniform(0) < board.job_finding[r]
-            {
-                let target = key.uniform(1) * total;
-                let k = cdf.partition_point(|&(cum, _)| cum <= target).min(cdf.len() - 1);
-                hh.employer = cdf[k].1;
+            if hh.employer != NONE {
+                staff.add(hh.employer as usize, 1);
             }
-        }
-        if hh.employer != NONE {
-            board.staff.add(hh.employer as usize, 1);
-        }
-    });
+        },
+    );
 }
 
 /// Firms learn their staff after the moves.

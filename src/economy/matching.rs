@@ -1,15 +1,12 @@
 //! Phase 6, matching and rationing: each seller fills orders from its stock; when orders
 //! exceed stock every buyer gets the same fraction (proportional rationing, deterministic),
 //! and the unfilled part is the buyer's shortage. Buyers pay on dispatch; foreign fills
-//! become shipments, domestic fills arrive next tick.
+//! become shipments the buyer holds until they arrive, domestic fills arrive next tick.
 
 use crate::agents::producer::Production;
-use crate::agents::{
-    AgentId, Cash, Dispatch, Home, Household, Producer, Purchasing, Retailer, Shelf, Shipment, ShipmentCalendar,
-};
-use crate::market::{Clock, HouseholdTally, Model, NONE, OrderBook, ProducerBoard, RetailerBoard};
+use crate::agents::{Cash, Home, Household, Producer, Purchasing, Retailer, Shelf, Shipment};
+use crate::market::{Clock, Model, NONE, OrderBook, ProducerBoard, RetailerBoard};
 use crate::units::{Money, quantity_for};
-use crate::world::NextAgentId;
 use bevy_ecs::prelude::*;
 
 /// The share of orders a seller with `stock` can fill when buyers ordered `ordered` units.
@@ -27,7 +24,7 @@ pub fn ration_producers(
     producers.par_iter_mut().for_each(|(p, mut prod)| {
         let i = p.idx as usize;
         let ordered: f64 =
-            (0..nr).map(|d| quantity_for(book.producer_ordered.get(i * nr + d), board.fob(p.idx, d))).sum();
+            (0..nr).map(|d| quantity_for(book.producer_ordered.get(book.pd(i, d)), board.fob(p.idx, d))).sum();
         prod.ordered = ordered;
         prod.fill_ratio = fill_ratio(prod.stock, ordered);
     });
@@ -57,26 +54,22 @@ pub fn publish_fill_ratios(
 }
 
 /// Households pay for the filled share of their orders (rounded down to the cent).
-pub fn fill_baskets(
-    model: Res<Model>,
-    rboard: Res<RetailerBoard>,
-    book: Res<OrderBook>,
-    tally: Res<HouseholdTally>,
-    mut households: Query<(&Household, &mut Cash)>,
-) {
-    households.par_iter_mut().for_each(|(hh, mut cash)| {
-        for (k, &(retailer, ordered)) in hh.basket.iter().enumerate() {
-            if retailer == NONE || !ordered.is_positive() {
-                continue;
+pub fn fill_baskets(rboard: Res<RetailerBoard>, book: Res<OrderBook>, mut households: Query<(&Household, &mut Cash)>) {
+    households.par_iter_mut().for_each_init(
+        || book.retailer_filled.local(),
+        |filled, (hh, mut cash)| {
+            for &(retailer, ordered) in hh.basket.iter() {
+                if retailer == NONE || !ordered.is_positive() {
+                    continue;
+                }
+                let paid = Money::floor_cents(ordered.0 as f64 * rboard.fill_ratio[retailer as usize]);
+                if paid.is_positive() {
+                    cash.0 -= paid;
+                    filled.add(retailer as usize, paid.0);
+                }
             }
-            let paid = Money::floor_cents(ordered.0 as f64 * rboard.fill_ratio[retailer as usize]);
-            if paid.is_positive() {
-                cash.0 -= paid;
-                book.retailer_filled.add(retailer as usize, paid.0);
-                tally.spent.add(model.rs(hh.region as usize, model.consumer_sectors[k]), paid.0);
-            }
-        }
-    });
+        },
+    );
 }
 
 /// Firms pay for the filled share of their orders; fills go in transit.
@@ -88,47 +81,50 @@ pub fn fill_purchases(
     mut buyers: Query<(&Home, &mut Purchasing, &mut Cash)>,
 ) {
     let sc = &*model.scenario;
-    let nr = board.n_regions;
-    buyers.par_iter_mut().for_each(|(home, mut purchasing, mut cash)| {
-        let d = home.0 as usize;
-        let purchasing = &mut *purchasing;
-        for (li, line) in purchasing.lines.iter_mut().enumerate() {
-            for slot in &mut line.suppliers {
-                let ordered = std::mem::take(&mut slot.order_cents);
-                slot.last_ordered = ordered;
-                slot.last_filled = 0;
-                if ordered <= 0 || slot.producer == NONE {
-                    continue;
-                }
-                let p = slot.producer;
-                let paid = Money::floor_cents(ordered as f64 * board.fill_ratio[p as usize]);
-                slot.last_filled = paid.0;
-                line.unfilled.0 += ordered - paid.0;
-                if !paid.is_positive() {
-                    continue;
-                }
-                cash.0 -= paid;
-                book.producer_filled.add(p as usize * nr + d, paid.0);
-                let origin = board.region[p as usize] as usize;
-                let shipped = quantity_for(paid.0, board.fob(p, d));
-                line.in_transit += shipped / (1.0 + sc.transport_cost(origin, d));
-                if origin == d {
-                    line.domestic_next += shipped;
-                    line.domestic_next_value += paid;
-                } else {
-                    purchasing.outbox.push(Dispatch {
-                        seller: p,
-                        line: li as u16,
-                        sector: line.sector,
-                        origin: origin as u16,
-                        quantity: shipped,
-                        value: paid,
-                        arrives: clock.tick + sc.lead_time(origin, d),
-                    });
+    buyers.par_iter_mut().for_each_init(
+        || book.producer_filled.local(),
+        |filled, (home, mut purchasing, mut cash)| {
+            let d = home.0 as usize;
+            let purchasing = &mut *purchasing;
+            for (li, line) in purchasing.lines.iter_mut().enumerate() {
+                for slot in &mut line.suppliers {
+                    let ordered = std::mem::take(&mut slot.order_cents);
+                    slot.last_ordered = ordered;
+                    slot.last_filled = 0;
+                    if ordered <= 0 || slot.producer == NONE {
+                        continue;
+                    }
+                    let p = slot.producer;
+                    let paid = Money::floor_cents(ordered as f64 * board.fill_ratio[p as usize]);
+                    slot.last_filled = paid.0;
+                    line.unfilled.0 += ordered - paid.0;
+                    if !paid.is_positive() {
+                        continue;
+                    }
+                    cash.0 -= paid;
+                    filled.add(book.pd(p as usize, d), paid.0);
+                    let origin = board.region[p as usize] as usize;
+                    let shipped = quantity_for(paid.0, board.fob(p, d));
+                    line.in_transit += shipped / (1.0 + sc.transport_cost(origin, d));
+                    if origin == d {
+                        line.domestic_next += shipped;
+                        line.domestic_next_value += paid;
+                    } else {
+                        line.abroad += shipped;
+                        purchasing.shipments.push(Shipment {
+                            seller: p,
+                            line: li as u16,
+                            origin: origin as u16,
+                            quantity: shipped,
+                            value: paid,
+                            departed: clock.tick,
+                            arrives: clock.tick + sc.lead_time(origin, d),
+                        });
+                    }
                 }
             }
-        }
-    });
+        },
+    );
 }
 
 /// Producers collect payment and ship: stock falls by the units paid for at each destination's price.
@@ -143,7 +139,7 @@ pub fn settle_producer_sales(
         let mut revenue = 0;
         let mut shipped = 0.0;
         for d in 0..nr {
-            let paid = book.producer_filled.get(i * nr + d);
+            let paid = book.producer_filled.get(book.pd(i, d));
             revenue += paid;
             shipped += quantity_for(paid, board.fob(p.idx, d));
         }
@@ -169,58 +165,6 @@ pub fn settle_retail_sales(
         line.take(sold);
         cash.0 += Money(revenue);
     });
-}
-
-/// Turns this tick's foreign fills into shipment entities, in buyer id order, with fresh ids.
-pub fn dispatch_shipments(world: &mut World) {
-    let now = world.resource::<Clock>().tick;
-    let mut senders: Vec<(AgentId, Entity)> = world
-        .query::<(Entity, &AgentId, &Purchasing)>()
-        .iter(world)
-        .filter(|(_, _, p)| !p.outbox.is_empty())
-        .map(|(e, id, _)| (*id, e))
-        .collect();
-    senders.sort_unstable_by_key(|(id, _)| *id);
-    let mut next = world.resource::<NextAgentId>().0;
-    let mut scheduled = Vec::new();
-    for (_, buyer) in senders {
-        let (home, mut dispatches) = {
-            let mut entity = world.entity_mut(buyer);
-            let home = entity.get::<Home>().map(|h| h.0).unwrap_or(0);
-            let mut purchasing = entity.get_mut::<Purchasing>().expect("buyer purchases");
-            (home, std::mem::take(&mut purchasing.outbox))
-        };
-        for d in dispatches.drain(..) {
-            let entity = world
-                .spawn((
-                    AgentId(next),
-                    Shipment {
-                        seller: d.seller,
-                        buyer,
-                        line: d.line,
-                        sector: d.sector,
-                        origin: d.origin,
-                        destination: home,
-                        quantity: d.quantity,
-                        value: d.value,
-                        departed: now,
-                        arrives: d.arrives,
-                    },
-                ))
-                .id();
-            next += 1;
-            scheduled.push((d.arrives, entity));
-        }
-        // Hand the emptied outbox back so its capacity is reused next tick.
-        if let Some(mut purchasing) = world.get_mut::<Purchasing>(buyer) {
-            purchasing.outbox = dispatches;
-        }
-    }
-    world.resource_mut::<NextAgentId>().0 = next;
-    let mut calendar = world.resource_mut::<ShipmentCalendar>();
-    for (arrives, entity) in scheduled {
-        calendar.schedule(arrives, entity);
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use crate::agents::producer::Production;
 use crate::agents::{AgentId, Home, InputLine, Purchasing, Retailer, Shelf, SupplierSlot};
-use crate::market::{Clock, Model, NONE, OrderBook, ProducerBoard, TariffTable};
+use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, Quote, Quotes, TariffTable};
 use crate::rng::{DrawKey, Purpose};
 use crate::scenario::Scenario;
 use crate::units::{CENTS_PER_UNIT, quantity_for, to_cents};
@@ -18,7 +18,7 @@ use bevy_ecs::system::SystemParam;
 pub struct Buyer<'a> {
     pub sc: &'a Scenario,
     pub model: &'a Model,
-    pub table: &'a TariffTable,
+    pub quotes: &'a Quotes,
     pub board: &'a ProducerBoard,
     pub book: &'a OrderBook,
     pub now: u32,
@@ -39,6 +39,8 @@ pub struct Offer {
     /// landed cost of the same origin (Armington weights), divided by (1 − boycott share);
     /// infinite when boycotted entirely.
     pub cost: f64,
+    /// Logit weight in the buyer's sourcing, `cost^(−source_elasticity)` (0 when boycotted).
+    pub weight: f64,
     /// Increase of the tariff announced for after this supply would arrive (front-loading).
     pub pending_increase: f64,
 }
@@ -46,21 +48,18 @@ pub struct Offer {
 impl Buyer<'_> {
     pub fn offer(&self, producer: u32, sector: usize) -> Offer {
         let origin = self.board.region[producer as usize] as usize;
-        let lead = self.sc.lead_time(origin, self.region);
+        let q = self.quotes.get(self.region, origin, sector);
         let fob = self.board.fob(producer, self.region);
-        let transport = self.sc.transport_cost(origin, self.region);
-        let (rate, boycott, pending_increase) = if origin == self.region {
-            (0.0, 0.0, 0.0)
-        } else {
-            let now_rate = self.table.rate(self.region, origin, sector);
-            let expected = self.table.expected_rate(self.region, origin, sector, self.now, lead);
-            let later = self.table.expected_rate(self.region, origin, sector, self.now, u32::MAX / 4);
-            (expected, self.table.boycott(self.region, origin, sector), (later - expected.max(now_rate)).max(0.0))
-        };
-        let landed = fob * (1.0 + rate) * (1.0 + transport);
-        let relative = landed / self.model.base_landed_price[self.model.ies(self.region, origin, sector)];
-        let cost = if boycott >= 1.0 { f64::INFINITY } else { relative / (1.0 - boycott) };
-        Offer { origin, lead, fob, transport, landed, cost, pending_increase }
+        Offer {
+            origin,
+            lead: q.lead,
+            fob,
+            transport: q.transport,
+            landed: fob * q.landed,
+            cost: fob * q.cost,
+            weight: self.board.fob_weight(producer, self.region) * q.weight,
+            pending_increase: q.pending_increase,
+        }
     }
 
     /// With probability `search_prob`, samples one producer of the line's sector (any
@@ -121,7 +120,7 @@ impl Buyer<'_> {
     /// moves a fraction `source_adjust` of the way to its logit share on (Armington-relative)
     /// landed cost each tick: buyers re-source gradually, not all at once. A supplier whose
     /// goods are boycotted outright loses its share at once.
-    pub fn order(&self, line: &mut InputLine, cover_weeks: f64) {
+    pub fn order(&self, line: &mut InputLine, cover_weeks: f64, orders: &mut LocalTally) {
         let b = &self.sc.behaviour;
         let s = line.sector as usize;
         let n = line.suppliers.len();
@@ -134,7 +133,7 @@ impl Buyer<'_> {
             }
             let offer = self.offer(slot.producer, s);
             if offer.cost.is_finite() && offer.cost > 0.0 {
-                let w = offer.cost.powf(-b.source_elasticity);
+                let w = offer.weight;
                 if w.is_finite() && w > 0.0 {
                     target[k] = w;
                     total_weight += w;
@@ -193,7 +192,40 @@ impl Buyer<'_> {
                 let p = line.suppliers[k].producer as usize;
                 line.suppliers[k].order_cents = cents;
                 line.ordered.0 += cents;
-                self.book.producer_ordered.add(p * self.board.n_regions + self.region, cents);
+                orders.add(self.book.pd(p, self.region), cents);
+            }
+        }
+    }
+}
+
+/// What a unit from each origin costs buyers of each region this tick, apart from the
+/// producer's price: expected tariff at arrival, transport, boycotts, announcements.
+pub fn publish_quotes(clock: Res<Clock>, model: Res<Model>, table: Res<TariffTable>, mut quotes: ResMut<Quotes>) {
+    let sc = &*model.scenario;
+    let (nr, ns) = (model.n_regions, model.n_sectors);
+    let elasticity = sc.behaviour.source_elasticity;
+    let now = clock.tick;
+    quotes.n_regions = nr;
+    quotes.n_sectors = ns;
+    quotes.cells.resize(nr * nr * ns, Quote::default());
+    for i in 0..nr {
+        for e in 0..nr {
+            let lead = sc.lead_time(e, i);
+            let transport = sc.transport_cost(e, i);
+            for s in 0..ns {
+                let (rate, boycott, pending_increase) = if e == i {
+                    (0.0, 0.0, 0.0)
+                } else {
+                    let now_rate = table.rate(i, e, s);
+                    let expected = table.expected_rate(i, e, s, now, lead);
+                    let later = table.expected_rate(i, e, s, now, u32::MAX / 4);
+                    (expected, table.boycott(i, e, s), (later - expected.max(now_rate)).max(0.0))
+                };
+                let landed = (1.0 + rate) * (1.0 + transport);
+                let relative = landed / model.base_landed_price[model.ies(i, e, s)];
+                let cost = if boycott >= 1.0 { f64::INFINITY } else { relative / (1.0 - boycott) };
+                let weight = if cost.is_finite() && cost > 0.0 { cost.powf(-elasticity) } else { 0.0 };
+                quotes.cells[(i * nr + e) * ns + s] = Quote { lead, transport, landed, cost, weight, pending_increase };
             }
         }
     }
@@ -204,7 +236,7 @@ impl Buyer<'_> {
 pub struct Market<'w> {
     clock: Res<'w, Clock>,
     model: Res<'w, Model>,
-    table: Res<'w, TariffTable>,
+    quotes: Res<'w, Quotes>,
     board: Res<'w, ProducerBoard>,
     book: Res<'w, OrderBook>,
 }
@@ -214,7 +246,7 @@ impl Market<'_> {
         Buyer {
             sc: &self.model.scenario,
             model: &self.model,
-            table: &self.table,
+            quotes: &self.quotes,
             board: &self.board,
             book: &self.book,
             now: self.clock.tick,
@@ -227,31 +259,37 @@ impl Market<'_> {
 /// Retailers: forecast household demand, search, and order merchandise.
 pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Retailer, &mut Shelf, &mut Purchasing)>) {
     let b = &market.model.scenario.behaviour;
-    retailers.par_iter_mut().for_each(|(id, retailer, mut shelf, mut purchasing)| {
-        let demand = quantity_for(market.book.retailer_ordered.get(retailer.idx as usize), shelf.price);
-        shelf.ordered = demand;
-        let buyer = market.buyer(retailer.region as usize, id);
-        let line = &mut purchasing.lines[0];
-        line.forecast += b.forecast_smoothing * (demand - line.forecast);
-        buyer.search(line, 0);
-        buyer.order(line, b.retail_cover_weeks);
-    });
+    retailers.par_iter_mut().for_each_init(
+        || market.book.producer_ordered.local(),
+        |orders, (id, retailer, mut shelf, mut purchasing)| {
+            let demand = quantity_for(market.book.retailer_ordered.get(retailer.idx as usize), shelf.price);
+            shelf.ordered = demand;
+            let buyer = market.buyer(retailer.region as usize, id);
+            let line = &mut purchasing.lines[0];
+            line.forecast += b.forecast_smoothing * (demand - line.forecast);
+            buyer.search(line, 0);
+            buyer.order(line, b.retail_cover_weeks, orders);
+        },
+    );
 }
 
 /// Producers: forecast orders, plan this tick's output, search, and order inputs.
 pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home, &mut Production, &mut Purchasing)>) {
     let b = &market.model.scenario.behaviour;
-    producers.par_iter_mut().for_each(|(id, home, mut prod, mut purchasing)| {
-        prod.forecast += b.forecast_smoothing * (prod.ordered - prod.forecast);
-        prod.planned = planned_output(&prod, b.output_cover_weeks, b.inventory_adjust);
-        let buyer = market.buyer(home.0 as usize, id);
-        let planned = prod.planned;
-        for (i, line) in purchasing.lines.iter_mut().enumerate() {
-            line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);
-            buyer.search(line, i);
-            buyer.order(line, b.input_cover_weeks);
-        }
-    });
+    producers.par_iter_mut().for_each_init(
+        || market.book.producer_ordered.local(),
+        |orders, (id, home, mut prod, mut purchasing)| {
+            prod.forecast += b.forecast_smoothing * (prod.ordered - prod.forecast);
+            prod.planned = planned_output(&prod, b.output_cover_weeks, b.inventory_adjust);
+            let buyer = market.buyer(home.0 as usize, id);
+            let planned = prod.planned;
+            for (i, line) in purchasing.lines.iter_mut().enumerate() {
+                line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);
+                buyer.search(line, i);
+                buyer.order(line, b.input_cover_weeks, orders);
+            }
+        },
+    );
 }
 
 /// Output that covers forecast orders and closes a share of the gap to target stock.

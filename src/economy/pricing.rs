@@ -4,7 +4,7 @@
 
 use crate::agents::producer::Production;
 use crate::agents::{AgentId, Producer, Purchasing, Retailer, Shelf};
-use crate::market::{Clock, Model, ProducerBoard, RetailerBoard, TariffTable, Wages};
+use crate::market::{Clock, Fob, Model, ProducerBoard, RetailerBoard, TariffTable, Wages};
 use crate::rng::{DrawKey, Purpose};
 use crate::units::{MAX_PRICE, MIN_PRICE};
 use bevy_ecs::prelude::*;
@@ -57,6 +57,9 @@ pub fn set_shelf_prices(
     });
 }
 
+/// Producers per parallel chunk when publishing prices.
+const PRODUCER_CHUNK: usize = 4096;
+
 /// Publishes producers' prices to each destination and retailers' shelf prices and appeal.
 /// A producer's price to a foreign destination is p × (1 + tariff)^(−absorption): with
 /// absorption 0 the tariff passes fully into the landed price.
@@ -70,18 +73,38 @@ pub fn publish_prices(
 ) {
     let sc = &*model.scenario;
     let nr = model.n_regions;
+    let pboard = &mut *pboard;
     for (p, prod) in &producers {
-        let (o, s) = (p.region as usize, p.sector as usize);
         pboard.capacity[p.idx as usize] = prod.capacity;
-        let absorption = sc.regions[o].exporter_absorption;
-        let row = &mut pboard.fob[p.idx as usize * nr..(p.idx as usize + 1) * nr];
-        for (d, fob) in row.iter_mut().enumerate() {
-            *fob = if d == o || absorption == 0.0 {
-                prod.price
-            } else {
-                (prod.price * (1.0 + table.rate(d, o, s)).powf(-absorption)).clamp(MIN_PRICE, MAX_PRICE)
-            };
+        pboard.price[p.idx as usize] = prod.price;
+    }
+    // Each producer's price to each destination and the weight buyers' sourcing logit gives
+    // it, in parallel chunks of producers (each entry depends only on its producer).
+    let elasticity = sc.behaviour.source_elasticity;
+    let np = pboard.region.len();
+    let (region, sector) = (&pboard.region, &pboard.sector);
+    let price = &pboard.price;
+    crate::threads::par_chunks_mut(&mut pboard.price_weight, PRODUCER_CHUNK, |first, weights| {
+        for (k, w) in weights.iter_mut().enumerate() {
+            *w = price[first + k].powf(-elasticity);
         }
+    });
+    let price_weight = &pboard.price_weight;
+    let table = &*table;
+    for (d, block) in pboard.fob.chunks_mut(np).enumerate() {
+        crate::threads::par_chunks_mut(block, PRODUCER_CHUNK, |first, fobs| {
+            for (k, fob) in fobs.iter_mut().enumerate() {
+                let p = first + k;
+                let (o, s) = (region[p] as usize, sector[p] as usize);
+                let absorption = sc.regions[o].exporter_absorption;
+                *fob = if d == o || absorption == 0.0 {
+                    Fob { price: price[p], weight: price_weight[p] }
+                } else {
+                    let net = (price[p] * (1.0 + table.rate(d, o, s)).powf(-absorption)).clamp(MIN_PRICE, MAX_PRICE);
+                    Fob { price: net, weight: net.powf(-elasticity) }
+                };
+            }
+        });
     }
     let b = &sc.behaviour;
     let rboard = &mut *rboard;

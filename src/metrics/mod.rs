@@ -11,9 +11,9 @@ pub use ledger::Ledger;
 
 use crate::agents::government::PolicyChange;
 use crate::agents::producer::Production;
-use crate::agents::{Cash, Government, Household, PolicyState, Producer, Purchasing, Retailer, Shelf, Shipment};
+use crate::agents::{Cash, Government, Household, PolicyState, Producer, Purchasing, Retailer, Shelf, Staff};
 use crate::economy::customs::CustomsLedger;
-use crate::market::{Clock, HouseholdTally, Model, ProducerBoard, TariffTable, Wages};
+use crate::market::{Clock, Model, OrderBook, ProducerBoard, TariffTable, Transfers, Wages};
 use crate::units::CENTS_PER_UNIT;
 use bevy_ecs::prelude::*;
 
@@ -167,13 +167,13 @@ pub fn measure(
     table: Res<TariffTable>,
     pboard: Res<ProducerBoard>,
     customs: Res<CustomsLedger>,
-    tally: Res<HouseholdTally>,
+    book: Res<OrderBook>,
     wages: Res<Wages>,
-    producers: Query<(&Producer, &Production, &Purchasing, &Cash)>,
-    retailers: Query<(&Retailer, &Shelf, &Purchasing, &Cash)>,
+    transfers: Res<Transfers>,
+    producers: Query<(&Producer, &Production, &Purchasing, &Cash, &Staff)>,
+    retailers: Query<(&Retailer, &Shelf, &Purchasing, &Cash, &Staff)>,
     households: Query<(&Household, &Cash)>,
     governments: Query<(&Government, &Cash, &PolicyState)>,
-    shipments: Query<&Shipment>,
     mut report: ResMut<TickReport>,
     mut observed: ResMut<Observed>,
     mut ledger: ResMut<Ledger>,
@@ -188,12 +188,22 @@ pub fn measure(
     let mut firm_cash = vec![0i128; nr];
     let mut fob_sum = vec![0.0; nr * nr * ns];
     let mut fob_n = vec![0.0; nr * nr * ns];
+    // Household flows, summed from the firm side (exact integers): what households ordered
+    // from and paid retailers, how many are employed, and what they were paid.
+    let mut desired = vec![0i64; nr * ns];
+    let mut spent = vec![0i64; nr * ns];
+    let mut employed = vec![0i64; nr];
+    let mut income: Vec<i64> = (0..nr).map(|r| transfers.per_household[r] * model.households[r] as i64).collect();
+    let mut employ = |r: usize, staff: &Staff| {
+        employed[r] += staff.workers as i64;
+        income[r] += wages.per_worker[r].0 * staff.workers as i64 + staff.dividend_per_owner.0 * staff.owners as i64;
+    };
 
     let account_line =
         |goods: &mut ledger::GoodsFlows, cells: &mut [Cell], region: usize, line: &crate::agents::InputLine| {
             let s = line.sector as usize;
             goods.stocks[s] += line.stock;
-            goods.transit[s] += line.domestic_next;
+            goods.transit[s] += line.domestic_next + line.abroad;
             goods.used[s] += line.used;
             goods.loss[s] += line.arrived_domestic_loss;
             let c = &mut cells[rs(region, s)];
@@ -201,8 +211,9 @@ pub fn measure(
             c.buyer_unfilled += line.unfilled.0 as f64;
         };
 
-    for (p, prod, purchasing, cash) in &producers {
+    for (p, prod, purchasing, cash, staff) in &producers {
         let (r, s) = (p.region as usize, p.sector as usize);
+        employ(r, staff);
         money += cash.0.0 as i128;
         firm_cash[r] += cash.0.0 as i128;
         let c = &mut cells[rs(r, s)];
@@ -227,8 +238,11 @@ pub fn measure(
             fob_n[k] += 1.0;
         }
     }
-    for (rt, shelf, purchasing, cash) in &retailers {
+    for (rt, shelf, purchasing, cash, staff) in &retailers {
         let (r, s) = (rt.region as usize, rt.sector as usize);
+        employ(r, staff);
+        desired[rs(r, s)] += book.retailer_ordered.get(rt.idx as usize);
+        spent[rs(r, s)] += book.retailer_filled.get(rt.idx as usize);
         money += cash.0.0 as i128;
         firm_cash[r] += cash.0.0 as i128;
         let line = &purchasing.lines[0];
@@ -262,9 +276,6 @@ pub fn measure(
         report.policy.extend(policy.log.iter().cloned());
     }
     report.policy.sort_by_key(|c| (c.government, c.partner, c.sector));
-    for ship in &shipments {
-        goods.transit[ship.sector as usize] += ship.quantity;
-    }
     for i in 0..nr {
         for e in 0..nr {
             for s in 0..ns {
@@ -330,8 +341,8 @@ pub fn measure(
     for r in 0..nr {
         for s in 0..ns {
             let c = &cells[rs(r, s)];
-            let desired = tally.desired.get(rs(r, s)) as f64;
-            let spent = tally.spent.get(rs(r, s)) as f64;
+            let desired = desired[rs(r, s)] as f64;
+            let spent = spent[rs(r, s)] as f64;
             let wanted = desired + c.buyer_ordered;
             let missing = (desired - spent) + c.buyer_unfilled;
             shortage[rs(r, s)] = if wanted > 0.0 { (missing / wanted).clamp(0.0, 1.0) } else { 0.0 };
@@ -395,16 +406,16 @@ pub fn measure(
             }
         }
         let ipi = if ipi_den > 0.0 { ipi_num / ipi_den } else { 1.0 };
-        let (mut desired, mut spent) = (0.0, 0.0);
+        let (mut region_desired, mut region_spent) = (0.0, 0.0);
         let mut value_added = 0.0;
         for s in 0..ns {
-            desired += tally.desired.get(rs(r, s)) as f64;
-            spent += tally.spent.get(rs(r, s)) as f64;
+            region_desired += desired[rs(r, s)] as f64;
+            region_spent += spent[rs(r, s)] as f64;
             value_added += cells[rs(r, s)].value_added;
         }
         let tariff_revenue = customs.revenue[r] as f64 / CENTS_PER_UNIT;
         let gdp = value_added + tariff_revenue;
-        let employment = tally.employed.get(r).max(0) as u64;
+        let employment = employed[r].max(0) as u64;
         let h = model.households[r] as f64;
         report.regions.push(RegionRow {
             region: r,
@@ -414,8 +425,12 @@ pub fn measure(
             import_price_index: ipi,
             employment,
             unemployment_rate: if h > 0.0 { 1.0 - employment as f64 / h } else { 0.0 },
-            consumption: spent / CENTS_PER_UNIT,
-            shortage_rate: if desired > 0.0 { ((desired - spent) / desired).clamp(0.0, 1.0) } else { 0.0 },
+            consumption: region_spent / CENTS_PER_UNIT,
+            shortage_rate: if region_desired > 0.0 {
+                ((region_desired - region_spent) / region_desired).clamp(0.0, 1.0)
+            } else {
+                0.0
+            },
             tariff_revenue,
             imports: imports[r],
             exports: exports[r],
@@ -423,7 +438,7 @@ pub fn measure(
             government_cash: gov_cash[r],
             household_cash: household_cash[r] as f64 / CENTS_PER_UNIT,
             firm_cash: firm_cash[r] as f64 / CENTS_PER_UNIT,
-            household_income: tally.income.get(r) as f64 / CENTS_PER_UNIT,
+            household_income: income[r] as f64 / CENTS_PER_UNIT,
         });
     }
     report.tick = clock.tick;
@@ -456,10 +471,6 @@ fn retail_price(c: &Cell) -> Option<f64> {
 }
 
 /// Clears the per-tick tallies agents add to; first system of the tick.
-pub fn open_tick(mut book: ResMut<crate::market::OrderBook>, mut tally: ResMut<HouseholdTally>) {
+pub fn open_tick(mut book: ResMut<OrderBook>) {
     book.clear();
-    tally.desired.clear();
-    tally.spent.clear();
-    tally.employed.clear();
-    tally.income.clear();
 }

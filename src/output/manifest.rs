@@ -50,6 +50,8 @@ pub struct Manifest {
     pub residuals: Option<RunResiduals>,
     /// The calibrated base period, by region.
     pub calibration: Vec<crate::engine::RegionCalibration>,
+    /// Time per phase, output writing and peak memory (what `--profile` prints).
+    pub profile: Option<crate::profile::RunProfile>,
     pub files: Vec<String>,
     pub scenario: Scenario,
 }

@@ -23,10 +23,6 @@ use rand_distr::{Distribution, LogNormal};
 use std::ops::Range;
 use std::sync::Arc;
 
-/// The next free agent id (shipments take ids as they are spawned).
-#[derive(Resource, Debug, Clone, Copy)]
-pub struct NextAgentId(pub u64);
-
 /// Agents before they are spawned: layout, networks and sizes.
 struct Plan {
     producer_ranges: Vec<Range<u32>>,
@@ -65,14 +61,16 @@ fn draw_supplier(
     sector: usize,
 ) -> u32 {
     let (nr, ns) = (sc.n_regions(), sc.n_sectors());
-    let weights = (0..nr).map(|e| {
-        if ranges[e * ns + sector].is_empty() || sc.capacity_multiplier[e * ns + sector] <= 0.0 {
-            0.0
-        } else {
-            cal.flow_share[(region * ns + sector) * nr + e]
-        }
-    });
-    let Some(e) = pick_weighted(weights, key.uniform(index)) else { return NONE };
+    let weights: Vec<f64> = (0..nr)
+        .map(|e| {
+            if ranges[e * ns + sector].is_empty() || sc.capacity_multiplier[e * ns + sector] <= 0.0 {
+                0.0
+            } else {
+                cal.flow_share[(region * ns + sector) * nr + e]
+            }
+        })
+        .collect();
+    let Some(e) = pick_weighted(&weights, key.uniform(index)) else { return NONE };
     let range = &ranges[e * ns + sector];
     range.start + key.below(index + 1, range.len() as u64) as u32
 }
@@ -353,7 +351,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
                 fill_ratio: 1.0,
                 ..Default::default()
             },
-            Purchasing { lines, outbox: Vec::new() },
+            Purchasing::new(lines),
             Cash(Money::from_units(b.cash_buffer_weeks * x * price)),
             Staff { employer: p as u32, revenue_avg: x * price, ..Default::default() },
         ));
@@ -387,7 +385,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
             Retailer { idx: i as u32, region: r as u16, sector: s as u16 },
             Home(r as u16),
             Shelf { price, target_price: price, fill_ratio: 1.0, ordered: d, ..Default::default() },
-            Purchasing { lines: vec![line], outbox: Vec::new() },
+            Purchasing::new(vec![line]),
             Cash(Money::from_units(b.cash_buffer_weeks * d * price)),
             Staff { employer: (n_producers + i) as u32, revenue_avg: d * price, ..Default::default() },
         ));
@@ -448,7 +446,6 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
             Cash(Money::from_units(cash)),
         ));
     }
-    let next_id = first_household + rows.len() as u64;
     world.spawn_batch(rows);
 
     // Staff and owners are known only now.
@@ -495,7 +492,10 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
     let mut pboard = ProducerBoard {
         n_regions: nr,
         region: plan.producer_place.iter().map(|&(r, _)| r as u16).collect(),
-        fob: vec![1.0; n_producers * nr],
+        sector: plan.producer_place.iter().map(|&(_, s)| s as u16).collect(),
+        price: vec![1.0; n_producers],
+        fob: vec![Fob { price: 1.0, weight: 1.0 }; n_producers * nr],
+        price_weight: vec![1.0; n_producers],
         capacity: vec![0.0; n_producers],
         fill_ratio: vec![1.0; n_producers],
         by_region_sector: plan.producer_ranges,
@@ -515,6 +515,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
     }
     world.insert_resource(OrderBook {
         n_regions: nr,
+        n_producers,
         producer_ordered: Tally::new(n_producers * nr),
         producer_filled: Tally::new(n_producers * nr),
         retailer_ordered: Tally::new(n_retailers),
@@ -530,20 +531,13 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         vacancy_cdf: vec![Vec::new(); nr],
         job_finding: vec![0.0; nr],
     });
-    world.insert_resource(HouseholdTally {
-        desired: Tally::new(nr * ns),
-        spent: Tally::new(nr * ns),
-        employed: Tally::new(nr),
-        income: Tally::new(nr),
-    });
     world.insert_resource(Transfers { per_household: vec![0; nr], aid_per_producer: vec![(0, 0); nr] });
     world.insert_resource(pboard);
+    world.insert_resource(Quotes::default());
     world.insert_resource(rboard);
     world.insert_resource(tariffs);
     world.insert_resource(Wages { per_worker: wage.iter().map(|&w| Money::from_units(w)).collect() });
     world.insert_resource(Clock { tick: 0 });
-    world.insert_resource(ShipmentCalendar::default());
-    world.insert_resource(NextAgentId(next_id));
     world.insert_resource(crate::economy::customs::CustomsLedger::new(nr, ns));
     world.insert_resource(crate::metrics::Observed::new(&model));
     world.insert_resource(model);
