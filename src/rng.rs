@@ -41,15 +41,34 @@ pub struct DrawKey {
     state: u64,
 }
 
-impl DrawKey {
-    /// The stream for (seed, agent, tick, purpose).
-    #[inline]
-    pub fn new(seed: u64, agent: u64, tick: u64, purpose: Purpose) -> DrawKey {
+/// The draws of one purpose at one tick, for all agents: hashed once, so that an agent's
+/// key costs a single mix ([`Stream::key`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Stream {
+    base: u64,
+}
+
+impl Stream {
+    pub fn new(seed: u64, tick: u64, purpose: Purpose) -> Stream {
         let mut h = mix64(seed ^ GOLDEN);
-        h = mix64(h ^ agent.wrapping_mul(GOLDEN));
         h = mix64(h ^ tick.wrapping_add(0x632b_e59b_d9b4_e019));
         h = mix64(h ^ (purpose as u64).wrapping_mul(0xd6e8_feb8_6659_fd93));
-        DrawKey { state: h }
+        Stream { base: h }
+    }
+
+    /// The key of `agent`'s draws in this stream.
+    #[inline]
+    pub fn key(self, agent: u64) -> DrawKey {
+        DrawKey { state: mix64(self.base ^ agent.wrapping_mul(GOLDEN)) }
+    }
+}
+
+impl DrawKey {
+    /// The stream for (seed, agent, tick, purpose); the same as
+    /// `Stream::new(seed, tick, purpose).key(agent)`.
+    #[inline]
+    pub fn new(seed: u64, agent: u64, tick: u64, purpose: Purpose) -> DrawKey {
+        Stream::new(seed, tick, purpose).key(agent)
     }
 
     /// The `index`-th raw 64-bit draw of this stream.
@@ -134,6 +153,15 @@ pub fn pick_weighted(weights: &[f64], u: f64) -> Option<usize> {
 mod tests {
     use super::*;
     use rand_distr::{Distribution, LogNormal};
+
+    #[test]
+    fn a_stream_gives_the_keys_of_its_agents() {
+        let stream = Stream::new(7, 3, Purpose::Layoff);
+        for agent in [0, 1, 42, u64::MAX] {
+            assert_eq!(stream.key(agent).u64(5), DrawKey::new(7, agent, 3, Purpose::Layoff).u64(5));
+        }
+        assert_ne!(stream.key(1).u64(0), stream.key(2).u64(0));
+    }
 
     #[test]
     fn draws_are_pure_functions_of_their_key() {

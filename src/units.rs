@@ -50,7 +50,11 @@ pub fn to_cents(cents: f64) -> i64 {
     }
     // Half away from zero, as `f64::round`, without a libm call: the fractional part of a
     // positive double is exact.
-    let whole = cents.min(i64::MAX as f64 / 4.0) as i64;
+    let cap = i64::MAX as f64 / 4.0;
+    if cents >= cap {
+        return cap as i64;
+    }
+    let whole = cents as i64;
     if cents - whole as f64 >= 0.5 { whole + 1 } else { whole }
 }
 

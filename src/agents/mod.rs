@@ -1,9 +1,9 @@
 //! The agents of the world and their components. One file per economic noun; the
 //! mechanisms that change them live in `economy/`.
 //!
-//! Every agent carries a stable [`AgentId`] assigned from the scenario at build time (and,
-//! for shipments, in a serial phase): outputs and random streams key on it, never on the
-//! ECS `Entity` bits.
+//! Every agent carries a stable [`AgentId`] assigned from the scenario at build time:
+//! outputs and random streams key on it, never on the ECS `Entity` bits. Shipments are
+//! records held by their buyer and need no id of their own.
 
 pub mod government;
 pub mod household;

@@ -24,7 +24,7 @@ pub struct Shipment {
     pub arrives: u32,
 }
 
-/// What one buyer cleared through customs this tick from one origin for one line.
+/// What one buyer cleared through customs this tick from one origin in one sector.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Landing {
     pub origin: u16,

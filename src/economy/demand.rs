@@ -4,7 +4,7 @@
 
 use crate::agents::{AgentId, Cash, Household};
 use crate::market::{Clock, Model, NONE, OrderBook, RetailerBoard};
-use crate::rng::{DrawKey, Purpose, pick_weighted};
+use crate::rng::{Purpose, Stream, pick_weighted};
 use crate::units::Money;
 use bevy_ecs::prelude::*;
 
@@ -24,6 +24,7 @@ pub fn plan_household_spending(
     let b = &sc.behaviour;
     let nc = model.consumer_sectors.len();
     let k_known = b.known_retailers as usize;
+    let stream = Stream::new(sc.seed, clock.tick as u64, Purpose::RetailerChoice);
     households.par_iter_mut().for_each_init(
         || book.retailer_ordered.local(),
         |orders, (id, mut hh, cash)| {
@@ -32,7 +33,7 @@ pub fn plan_household_spending(
             let held = cash.0.0.max(0);
             let wish = b.consume_income * hh.income + b.consume_wealth * cash.0.units();
             let budget = Money::floor_cents(wish * crate::units::CENTS_PER_UNIT).0.min(held);
-            let key = DrawKey::new(sc.seed, id.0, clock.tick as u64, Purpose::RetailerChoice);
+            let key = stream.key(id.0);
             let mut weights = [0.0f64; MAX_KNOWN];
             for k in 0..nc {
                 let share = rboard.sector_share[r * nc + k];

@@ -6,7 +6,7 @@
 
 use crate::agents::{AgentId, Household, Staff};
 use crate::market::{Clock, EmployerBoard, Model, NONE};
-use crate::rng::{DrawKey, Purpose};
+use crate::rng::{Purpose, Stream};
 use bevy_ecs::prelude::*;
 
 /// Publishes each employer's layoff share and vacancies and each region's job-finding odds.
@@ -50,17 +50,19 @@ pub fn move_workers(
     mut households: Query<(&AgentId, &mut Household)>,
 ) {
     let seed = model.scenario.seed;
+    let layoff = Stream::new(seed, clock.tick as u64, Purpose::Layoff);
+    let job_search = Stream::new(seed, clock.tick as u64, Purpose::JobSearch);
     households.par_iter_mut().for_each_init(
         || board.staff.local(),
         |staff, (id, mut hh)| {
             if hh.employer != NONE {
-                let key = DrawKey::new(seed, id.0, clock.tick as u64, Purpose::Layoff);
+                let key = layoff.key(id.0);
                 if key.uniform(0) < board.layoff_share[hh.employer as usize] {
                     hh.employer = NONE;
                 }
             } else {
                 let r = hh.region as usize;
-                let key = DrawKey::new(seed, id.0, clock.tick as u64, Purpose::JobSearch);
+                let key = job_search.key(id.0);
                 let cdf = &board.vacancy_cdf[r];
                 if let Some(&(total, _)) = cdf.last()
                     && key.uniform(0) < board.job_finding[r]

@@ -8,7 +8,7 @@
 use crate::agents::producer::Production;
 use crate::agents::{AgentId, Home, InputLine, Purchasing, Retailer, Shelf, SupplierSlot};
 use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, Quote, Quotes, TariffTable};
-use crate::rng::{DrawKey, Purpose};
+use crate::rng::{DrawKey, Purpose, Stream};
 use crate::scenario::Scenario;
 use crate::units::{CENTS_PER_UNIT, quantity_for, to_cents};
 use bevy_ecs::prelude::*;
@@ -23,7 +23,8 @@ pub struct Buyer<'a> {
     pub book: &'a OrderBook,
     pub now: u32,
     pub region: usize,
-    pub id: u64,
+    /// This buyer's supplier-search draws this tick.
+    pub search_key: DrawKey,
 }
 
 /// A supplier as a buyer sees it this tick.
@@ -68,7 +69,7 @@ impl Buyer<'_> {
     pub fn search(&self, line: &mut InputLine, line_index: usize) {
         let b = &self.sc.behaviour;
         let s = line.sector as usize;
-        let key = DrawKey::new(self.sc.seed, self.id, self.now as u64, Purpose::SupplierSearch);
+        let key = self.search_key;
         let base = line_index as u64 * 4;
         if key.uniform(base) >= b.search_prob {
             return;
@@ -133,7 +134,13 @@ impl Buyer<'_> {
             }
             let offer = self.offer(slot.producer, s);
             if offer.cost.is_finite() && offer.cost > 0.0 {
-                let w = offer.weight;
+                // The factored weight fob^(−σ)·quote^(−σ) can under- or overflow where the
+                // product does not (extreme elasticities); then take the power of the product.
+                let w = if offer.weight.is_finite() && offer.weight > 0.0 {
+                    offer.weight
+                } else {
+                    offer.cost.powf(-b.source_elasticity)
+                };
                 if w.is_finite() && w > 0.0 {
                     target[k] = w;
                     total_weight += w;
@@ -242,7 +249,11 @@ pub struct Market<'w> {
 }
 
 impl Market<'_> {
-    fn buyer(&self, region: usize, id: &AgentId) -> Buyer<'_> {
+    fn search_stream(&self) -> Stream {
+        Stream::new(self.model.scenario.seed, self.clock.tick as u64, Purpose::SupplierSearch)
+    }
+
+    fn buyer(&self, region: usize, id: &AgentId, search: Stream) -> Buyer<'_> {
         Buyer {
             sc: &self.model.scenario,
             model: &self.model,
@@ -251,7 +262,7 @@ impl Market<'_> {
             book: &self.book,
             now: self.clock.tick,
             region,
-            id: id.0,
+            search_key: search.key(id.0),
         }
     }
 }
@@ -259,12 +270,13 @@ impl Market<'_> {
 /// Retailers: forecast household demand, search, and order merchandise.
 pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Retailer, &mut Shelf, &mut Purchasing)>) {
     let b = &market.model.scenario.behaviour;
+    let search = market.search_stream();
     retailers.par_iter_mut().for_each_init(
         || market.book.producer_ordered.local(),
         |orders, (id, retailer, mut shelf, mut purchasing)| {
             let demand = quantity_for(market.book.retailer_ordered.get(retailer.idx as usize), shelf.price);
             shelf.ordered = demand;
-            let buyer = market.buyer(retailer.region as usize, id);
+            let buyer = market.buyer(retailer.region as usize, id, search);
             let line = &mut purchasing.lines[0];
             line.forecast += b.forecast_smoothing * (demand - line.forecast);
             buyer.search(line, 0);
@@ -276,12 +288,13 @@ pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Reta
 /// Producers: forecast orders, plan this tick's output, search, and order inputs.
 pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home, &mut Production, &mut Purchasing)>) {
     let b = &market.model.scenario.behaviour;
+    let search = market.search_stream();
     producers.par_iter_mut().for_each_init(
         || market.book.producer_ordered.local(),
         |orders, (id, home, mut prod, mut purchasing)| {
             prod.forecast += b.forecast_smoothing * (prod.ordered - prod.forecast);
             prod.planned = planned_output(&prod, b.output_cover_weeks, b.inventory_adjust);
-            let buyer = market.buyer(home.0 as usize, id);
+            let buyer = market.buyer(home.0 as usize, id, search);
             let planned = prod.planned;
             for (i, line) in purchasing.lines.iter_mut().enumerate() {
                 line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);

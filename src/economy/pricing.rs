@@ -5,7 +5,7 @@
 use crate::agents::producer::Production;
 use crate::agents::{AgentId, Producer, Purchasing, Retailer, Shelf};
 use crate::market::{Clock, Fob, Model, ProducerBoard, RetailerBoard, TariffTable, Wages};
-use crate::rng::{DrawKey, Purpose};
+use crate::rng::{Purpose, Stream};
 use crate::units::{MAX_PRICE, MIN_PRICE};
 use bevy_ecs::prelude::*;
 
@@ -40,6 +40,7 @@ pub fn set_shelf_prices(
 ) {
     let sc = &*model.scenario;
     let b = &sc.behaviour;
+    let reprice = Stream::new(sc.seed, clock.tick as u64, Purpose::Reprice);
     retailers.par_iter_mut().for_each(|(id, retailer, mut shelf, purchasing)| {
         let (r, s) = (retailer.region as usize, retailer.sector as usize);
         let wage = wages.per_worker[r].units();
@@ -49,7 +50,7 @@ pub fn set_shelf_prices(
             return;
         }
         shelf.target_price = target.clamp(MIN_PRICE, MAX_PRICE);
-        let u = DrawKey::new(sc.seed, id.0, clock.tick as u64, Purpose::Reprice).uniform(0);
+        let u = reprice.key(id.0).uniform(0);
         let prob = if shelf.target_price > shelf.price { b.retail_reprice_prob } else { b.retail_reprice_down_prob };
         if u < prob {
             shelf.price = shelf.target_price;
@@ -91,7 +92,7 @@ pub fn publish_prices(
     });
     let price_weight = &pboard.price_weight;
     let table = &*table;
-    for (d, block) in pboard.fob.chunks_mut(np).enumerate() {
+    for (d, block) in pboard.fob.chunks_mut(np.max(1)).enumerate() {
         crate::threads::par_chunks_mut(block, PRODUCER_CHUNK, |first, fobs| {
             for (k, fob) in fobs.iter_mut().enumerate() {
                 let p = first + k;

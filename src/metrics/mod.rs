@@ -232,9 +232,14 @@ pub fn measure(
             account_line(&mut goods, &mut cells, r, line);
             cells[rs(r, line.sector as usize)].stock += line.stock;
         }
-        for d in 0..nr {
-            let k = (d * nr + r) * ns + s;
-            fob_sum[k] += pboard.fob(p.idx, d);
+    }
+    // Mean price to each destination by origin and sector, reading the board in its
+    // [destination][producer] order.
+    let np = pboard.region.len();
+    for d in 0..nr {
+        for (p, fob) in pboard.fob[d * np..(d + 1) * np].iter().enumerate() {
+            let k = (d * nr + pboard.region[p] as usize) * ns + pboard.sector[p] as usize;
+            fob_sum[k] += fob.price;
             fob_n[k] += 1.0;
         }
     }

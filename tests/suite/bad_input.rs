@@ -617,6 +617,13 @@ fn survives_a_region_without_producers_or_retailers() {
     let last = survive("no producers", &region_edit(PARTNER, "producers_per_sector", "0"), TICKS);
     assert!(last.sectors.iter().filter(|r| r.region == PARTNER).all(|r| r.output == 0.0), "{:?}", last.sectors);
     survive("no retailers", &region_edit(PARTNER, "retailers_per_sector", "0"), TICKS);
+    let no_firms = region_edit(HOME, "producers_per_sector", "0");
+    let at = no_firms.match_indices("\nproducers_per_sector = ").nth(PARTNER).unwrap().0 + 1;
+    let end = at + no_firms[at..].find('\n').unwrap();
+    let mut nowhere = no_firms.clone();
+    nowhere.replace_range(at..end, "producers_per_sector = 0");
+    let last = survive("no producers anywhere", &nowhere, TICKS);
+    assert!(last.sectors.iter().all(|r| r.output == 0.0), "{:?}", last.sectors);
 }
 
 #[test]
