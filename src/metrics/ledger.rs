@@ -31,6 +31,23 @@ impl GoodsFlows {
             transit: z,
         }
     }
+
+    /// Adds another set of flows, sector by sector.
+    pub fn add(&mut self, o: &GoodsFlows) {
+        let pairs = [
+            (&mut self.production, &o.production),
+            (&mut self.used, &o.used),
+            (&mut self.consumed, &o.consumed),
+            (&mut self.loss, &o.loss),
+            (&mut self.stocks, &o.stocks),
+            (&mut self.transit, &o.transit),
+        ];
+        for (a, b) in pairs {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+    }
 }
 
 /// Worst residuals so far, reported in the manifest.

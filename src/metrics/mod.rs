@@ -16,6 +16,7 @@ use crate::economy::customs::CustomsLedger;
 use crate::market::{Clock, Model, OrderBook, ProducerBoard, TariffTable, Transfers, Wages};
 use crate::units::CENTS_PER_UNIT;
 use bevy_ecs::prelude::*;
+use std::sync::Mutex;
 
 /// What policy rules see: last tick's measurements (MODEL.md §4.1).
 #[derive(Resource, Debug, Clone)]
@@ -160,6 +161,122 @@ struct Cell {
     buyer_unfilled: f64,
 }
 
+impl Cell {
+    fn add(&mut self, o: &Cell) {
+        self.output += o.output;
+        self.capacity += o.capacity;
+        self.price_x_capacity += o.price_x_capacity;
+        self.producer_count += o.producer_count;
+        self.price_sum += o.price_sum;
+        self.value_added += o.value_added;
+        self.stock += o.stock;
+        self.sales_units += o.sales_units;
+        self.unfilled_units += o.unfilled_units;
+        self.retail_sold += o.retail_sold;
+        self.retail_revenue += o.retail_revenue;
+        self.retail_price_x_sold += o.retail_price_x_sold;
+        self.retail_price_sum += o.retail_price_sum;
+        self.retail_count += o.retail_count;
+        self.dom_weight += o.dom_weight;
+        self.dom_price += o.dom_price;
+        self.imp_weight += o.imp_weight;
+        self.imp_price += o.imp_price;
+        self.buyer_ordered += o.buyer_ordered;
+        self.buyer_unfilled += o.buyer_unfilled;
+    }
+}
+
+/// Firms' contributions to this tick's series and identities.
+struct FirmSums {
+    ns: usize,
+    cells: Vec<Cell>,
+    goods: ledger::GoodsFlows,
+    money: i128,
+    firm_cash: Vec<i128>,
+    /// Workers, and wages plus dividends paid to households, by region.
+    employed: Vec<i64>,
+    income: Vec<i64>,
+}
+
+type ProducerRow<'a> = (&'a Producer, &'a Production, &'a Purchasing, &'a Cash, &'a Staff);
+
+/// Producers per chunk of the parallel producer pass. Fixed, so the floating-point sums
+/// (within a chunk in query order, then chunk by chunk) do not depend on the thread count.
+const PRODUCER_CHUNK: usize = 2048;
+
+impl FirmSums {
+    fn new(nr: usize, ns: usize) -> FirmSums {
+        FirmSums {
+            ns,
+            cells: vec![Cell::default(); nr * ns],
+            goods: ledger::GoodsFlows::new(ns),
+            money: 0,
+            firm_cash: vec![0; nr],
+            employed: vec![0; nr],
+            income: vec![0; nr],
+        }
+    }
+
+    fn add(&mut self, o: &FirmSums) {
+        for (a, b) in self.cells.iter_mut().zip(&o.cells) {
+            a.add(b);
+        }
+        self.goods.add(&o.goods);
+        self.money += o.money;
+        for r in 0..self.firm_cash.len() {
+            self.firm_cash[r] += o.firm_cash[r];
+            self.employed[r] += o.employed[r];
+            self.income[r] += o.income[r];
+        }
+    }
+
+    /// Cash, staff and payouts of a firm of region `r`.
+    fn firm(&mut self, r: usize, cash: &Cash, staff: &Staff, wages: &Wages) {
+        self.money += cash.0.0 as i128;
+        self.firm_cash[r] += cash.0.0 as i128;
+        self.employed[r] += staff.workers as i64;
+        self.income[r] +=
+            wages.per_worker[r].0 * staff.workers as i64 + staff.dividend_per_owner.0 * staff.owners as i64;
+    }
+
+    /// A purchased good of a buyer of region `r`.
+    fn line(&mut self, r: usize, line: &crate::agents::InputLine) {
+        let s = line.sector as usize;
+        self.goods.stocks[s] += line.stock;
+        self.goods.transit[s] += line.domestic_next + line.abroad;
+        self.goods.used[s] += line.used;
+        self.goods.loss[s] += line.arrived_domestic_loss;
+        let c = &mut self.cells[r * self.ns + s];
+        c.stock += line.stock;
+        c.buyer_ordered += line.ordered.0 as f64;
+        c.buyer_unfilled += line.unfilled.0 as f64;
+    }
+
+    fn producers(rows: &[ProducerRow], nr: usize, ns: usize, wages: &Wages) -> FirmSums {
+        let mut sums = FirmSums::new(nr, ns);
+        for &(p, prod, purchasing, cash, staff) in rows {
+            let (r, s) = (p.region as usize, p.sector as usize);
+            sums.firm(r, cash, staff, wages);
+            let c = &mut sums.cells[r * ns + s];
+            c.output += prod.output;
+            c.capacity += prod.capacity;
+            c.price_x_capacity += prod.price * prod.capacity;
+            c.producer_count += 1.0;
+            c.price_sum += prod.price;
+            c.value_added += prod.value_added;
+            c.stock += prod.stock;
+            c.sales_units += prod.shipped;
+            c.unfilled_units += prod.ordered * (1.0 - prod.fill_ratio);
+            sums.goods.production[s] += prod.output;
+            sums.goods.stocks[s] += prod.stock;
+            for line in &purchasing.lines {
+                sums.line(r, line);
+            }
+        }
+        sums
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn measure(
     clock: Res<Clock>,
@@ -172,7 +289,7 @@ pub fn measure(
     transfers: Res<Transfers>,
     producers: Query<(&Producer, &Production, &Purchasing, &Cash, &Staff)>,
     retailers: Query<(&Retailer, &Shelf, &Purchasing, &Cash, &Staff)>,
-    households: Query<(&Household, &Cash)>,
+    household_cash: Res<HouseholdCash>,
     governments: Query<(&Government, &Cash, &PolicyState)>,
     mut report: ResMut<TickReport>,
     mut observed: ResMut<Observed>,
@@ -181,57 +298,20 @@ pub fn measure(
     let sc = &*model.scenario;
     let (nr, ns) = (model.n_regions, model.n_sectors);
     let rs = |r: usize, s: usize| r * ns + s;
-    let mut cells = vec![Cell::default(); nr * ns];
-    let mut goods = ledger::GoodsFlows::new(ns);
-    let mut money: i128 = 0;
-    let mut household_cash = vec![0i128; nr];
-    let mut firm_cash = vec![0i128; nr];
     let mut fob_sum = vec![0.0; nr * nr * ns];
     let mut fob_n = vec![0.0; nr * nr * ns];
-    // Household flows, summed from the firm side (exact integers): what households ordered
-    // from and paid retailers, how many are employed, and what they were paid.
-    let mut desired = vec![0i64; nr * ns];
-    let mut spent = vec![0i64; nr * ns];
-    let mut employed = vec![0i64; nr];
-    let mut income: Vec<i64> = (0..nr).map(|r| transfers.per_household[r] * model.households[r] as i64).collect();
-    let mut employ = |r: usize, staff: &Staff| {
-        employed[r] += staff.workers as i64;
-        income[r] += wages.per_worker[r].0 * staff.workers as i64 + staff.dividend_per_owner.0 * staff.owners as i64;
-    };
 
-    let account_line =
-        |goods: &mut ledger::GoodsFlows, cells: &mut [Cell], region: usize, line: &crate::agents::InputLine| {
-            let s = line.sector as usize;
-            goods.stocks[s] += line.stock;
-            goods.transit[s] += line.domestic_next + line.abroad;
-            goods.used[s] += line.used;
-            goods.loss[s] += line.arrived_domestic_loss;
-            let c = &mut cells[rs(region, s)];
-            c.buyer_ordered += line.ordered.0 as f64;
-            c.buyer_unfilled += line.unfilled.0 as f64;
-        };
-
-    for (p, prod, purchasing, cash, staff) in &producers {
-        let (r, s) = (p.region as usize, p.sector as usize);
-        employ(r, staff);
-        money += cash.0.0 as i128;
-        firm_cash[r] += cash.0.0 as i128;
-        let c = &mut cells[rs(r, s)];
-        c.output += prod.output;
-        c.capacity += prod.capacity;
-        c.price_x_capacity += prod.price * prod.capacity;
-        c.producer_count += 1.0;
-        c.price_sum += prod.price;
-        c.value_added += prod.value_added;
-        c.stock += prod.stock;
-        c.sales_units += prod.shipped;
-        c.unfilled_units += prod.ordered * (1.0 - prod.fill_ratio);
-        goods.production[s] += prod.output;
-        goods.stocks[s] += prod.stock;
-        for line in &purchasing.lines {
-            account_line(&mut goods, &mut cells, r, line);
-            cells[rs(r, line.sector as usize)].stock += line.stock;
+    // Producers in parallel, in fixed chunks summed in order.
+    let rows: Vec<ProducerRow> = producers.iter().collect();
+    let wages_ref = &*wages;
+    let partials = bevy_tasks::ComputeTaskPool::get().scope(|scope| {
+        for chunk in rows.chunks(PRODUCER_CHUNK) {
+            scope.spawn(async move { FirmSums::producers(chunk, nr, ns, wages_ref) });
         }
+    });
+    let mut firms = FirmSums::new(nr, ns);
+    for part in &partials {
+        firms.add(part);
     }
     // Mean price to each destination by origin and sector, reading the board in its
     // [destination][producer] order.
@@ -243,18 +323,19 @@ pub fn measure(
             fob_n[k] += 1.0;
         }
     }
+    // Household flows, summed from the firm side (exact integers): what households ordered
+    // from and paid retailers, how many are employed, and what they were paid.
+    let mut desired = vec![0i64; nr * ns];
+    let mut spent = vec![0i64; nr * ns];
     for (rt, shelf, purchasing, cash, staff) in &retailers {
         let (r, s) = (rt.region as usize, rt.sector as usize);
-        employ(r, staff);
+        firms.firm(r, cash, staff, &wages);
         desired[rs(r, s)] += book.retailer_ordered.get(rt.idx as usize);
         spent[rs(r, s)] += book.retailer_filled.get(rt.idx as usize);
-        money += cash.0.0 as i128;
-        firm_cash[r] += cash.0.0 as i128;
         let line = &purchasing.lines[0];
-        account_line(&mut goods, &mut cells, r, line);
-        goods.consumed[s] += shelf.sold;
-        let c = &mut cells[rs(r, s)];
-        c.stock += line.stock;
+        firms.line(r, line);
+        firms.goods.consumed[s] += shelf.sold;
+        let c = &mut firms.cells[rs(r, s)];
         c.retail_sold += shelf.sold;
         c.retail_revenue += shelf.revenue as f64 / CENTS_PER_UNIT;
         c.retail_price_x_sold += shelf.price * shelf.sold;
@@ -269,10 +350,12 @@ pub fn measure(
         c.imp_weight += weight * imported;
         c.imp_price += weight * imported * shelf.price;
     }
-    for (hh, cash) in &households {
-        money += cash.0.0 as i128;
-        household_cash[hh.region as usize] += cash.0.0 as i128;
+    let FirmSums { cells, mut goods, mut money, firm_cash, employed, mut income, .. } = firms;
+    for (r, inc) in income.iter_mut().enumerate() {
+        *inc += transfers.per_household[r] * model.households[r] as i64;
     }
+    let household_cash = &household_cash.by_region;
+    money += household_cash.iter().sum::<i128>();
     report.policy.clear();
     let mut gov_cash = vec![0.0; nr];
     for (gov, cash, policy) in &governments {
@@ -473,6 +556,36 @@ fn retail_price(c: &Cell) -> Option<f64> {
     } else {
         None
     }
+}
+
+/// Households' cash by region, cents, summed in parallel (integers, so in any order).
+#[derive(Resource, Debug, Default)]
+pub struct HouseholdCash {
+    pub by_region: Vec<i128>,
+}
+
+/// Sums households' cash by region before `measure`.
+pub fn sum_household_cash(model: Res<Model>, mut out: ResMut<HouseholdCash>, households: Query<(&Household, &Cash)>) {
+    /// One batch's sums, added to the total when the batch ends.
+    struct Partial<'a> {
+        sums: Vec<i128>,
+        total: &'a Mutex<Vec<i128>>,
+    }
+    impl Drop for Partial<'_> {
+        fn drop(&mut self) {
+            let mut total = self.total.lock().unwrap_or_else(|e| e.into_inner());
+            for (t, s) in total.iter_mut().zip(&self.sums) {
+                *t += s;
+            }
+        }
+    }
+    let nr = model.n_regions;
+    let total = Mutex::new(vec![0i128; nr]);
+    households.par_iter().for_each_init(
+        || Partial { sums: vec![0; nr], total: &total },
+        |partial, (hh, cash)| partial.sums[hh.region as usize] += cash.0.0 as i128,
+    );
+    out.by_region = total.into_inner().unwrap_or_else(|e| e.into_inner());
 }
 
 /// Clears the per-tick tallies agents add to; first system of the tick.
