@@ -317,7 +317,6 @@ pub struct RetailerBoard {
 /// Orders and fills in cents, summed over buyers in parallel.
 #[derive(Resource, Debug, Default)]
 pub struct OrderBook {
-    pub n_regions: usize,
     pub n_producers: usize,
     /// Cents ordered from each producer by buyers of each destination, `[dest][producer]`
     /// (see [`OrderBook::pd`]).

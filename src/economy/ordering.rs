@@ -30,7 +30,6 @@ pub struct Buyer<'a> {
 /// A supplier as a buyer sees it this tick.
 #[derive(Clone, Copy, Debug)]
 pub struct Offer {
-    pub origin: usize,
     pub lead: u32,
     pub fob: f64,
     pub transport: f64,
@@ -52,7 +51,6 @@ impl Buyer<'_> {
         let q = self.quotes.get(self.region, origin, sector);
         let fob = self.board.fob(producer, self.region);
         Offer {
-            origin,
             lead: q.lead,
             fob,
             transport: q.transport,

@@ -2,8 +2,10 @@
 //! output files), checks the money and goods identities, and records what governments'
 //! rules will observe next tick. It reads agents and never changes them.
 //!
-//! Sums over agents run serially in query order, which is the spawn order and the same for
-//! any thread count, so the floating-point results are reproducible bit for bit.
+//! Floating-point sums over agents run in a fixed order that does not depend on the thread
+//! count: producers in parallel chunks of a fixed size (each summed in query order, then
+//! combined chunk by chunk), everything else serially in query order. Integer sums
+//! (household cash) run in parallel in any order. The results are reproducible bit for bit.
 
 pub mod ledger;
 

@@ -514,7 +514,6 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         rboard.price[r.idx as usize] = shelf.price;
     }
     world.insert_resource(OrderBook {
-        n_regions: nr,
         n_producers,
         producer_ordered: Tally::new(n_producers * nr),
         producer_filled: Tally::new(n_producers * nr),
