@@ -325,11 +325,20 @@ pub struct OrderBook {
     pub producer_filled: Tally,
     /// Cents households ordered from each retailer.
     pub retailer_ordered: Tally,
-    /// Cents households paid each retailer.
+    /// Cents households paid each retailer that could not fill every order (see
+    /// [`OrderBook::retailer_paid`]).
     pub retailer_filled: Tally,
 }
 
 impl OrderBook {
+    /// Cents households paid retailer `r` this tick. A retailer that filled every order
+    /// (fill ratio 1) was paid exactly what was ordered from it, so households add their
+    /// payments to `retailer_filled` only at retailers that rationed.
+    #[inline]
+    pub fn retailer_paid(&self, r: usize, fill_ratio: f64) -> i64 {
+        if fill_ratio >= 1.0 { self.retailer_ordered.get(r) } else { self.retailer_filled.get(r) }
+    }
+
     /// Index of (producer, destination) in the producer tallies.
     #[inline]
     pub fn pd(&self, producer: usize, dest: usize) -> usize {

@@ -63,6 +63,18 @@ impl Stream {
     }
 }
 
+/// A draw index, mixed once: a loop that takes the same indices from many agents' keys
+/// mixes them before the loop and pays one hash per draw instead of two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DrawIndex(u64);
+
+impl DrawIndex {
+    #[inline]
+    pub fn new(index: u64) -> DrawIndex {
+        DrawIndex(mix64(index.wrapping_add(1).wrapping_mul(GOLDEN)))
+    }
+}
+
 impl DrawKey {
     /// The stream for (seed, agent, tick, purpose); the same as
     /// `Stream::new(seed, tick, purpose).key(agent)`.
@@ -74,13 +86,25 @@ impl DrawKey {
     /// The `index`-th raw 64-bit draw of this stream.
     #[inline]
     pub fn u64(self, index: u64) -> u64 {
-        mix64(self.state ^ mix64(index.wrapping_add(1).wrapping_mul(GOLDEN)))
+        self.u64_at(DrawIndex::new(index))
+    }
+
+    /// The raw 64-bit draw at a pre-mixed index (the same number as `u64(index)`).
+    #[inline]
+    pub fn u64_at(self, index: DrawIndex) -> u64 {
+        mix64(self.state ^ index.0)
     }
 
     /// The `index`-th uniform draw in [0, 1), with 53 bits of precision.
     #[inline]
     pub fn uniform(self, index: u64) -> f64 {
-        (self.u64(index) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        self.uniform_at(DrawIndex::new(index))
+    }
+
+    /// The uniform draw at a pre-mixed index (the same number as `uniform(index)`).
+    #[inline]
+    pub fn uniform_at(self, index: DrawIndex) -> f64 {
+        (self.u64_at(index) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// The `index`-th draw of an integer in `0..n` (n > 0), by Lemire's multiply-shift.
@@ -129,24 +153,26 @@ impl TryRng for CounterRng {
 /// Returns `None` when all weights are zero (or not finite).
 #[inline]
 pub fn pick_weighted(weights: &[f64], u: f64) -> Option<usize> {
-    let usable = |w: f64| w.is_finite() && w > 0.0;
-    let total: f64 = weights.iter().map(|&w| if usable(w) { w } else { 0.0 }).sum();
+    let usable = |w: f64| if w.is_finite() && w > 0.0 { w } else { 0.0 };
+    let total: f64 = weights.iter().map(|&w| usable(w)).sum();
     if !(total > 0.0 && total.is_finite()) {
         return None;
     }
+    // The pick is the first index whose running sum exceeds `target`: the number of running
+    // sums at or below it (they never decrease). Counted without branches, since which way
+    // a random draw falls cannot be predicted. Rounding can leave `target` at the total;
+    // then the last usable index is the pick.
     let target = u * total;
     let mut acc = 0.0;
-    let mut last = None;
+    let mut below = 0;
+    let mut last = 0;
     for (i, &w) in weights.iter().enumerate() {
-        if usable(w) {
-            acc += w;
-            last = Some(i);
-            if target < acc {
-                return Some(i);
-            }
-        }
+        let w = usable(w);
+        acc += w;
+        below += (acc <= target) as usize;
+        last = if w > 0.0 { i } else { last };
     }
-    last
+    Some(below.min(last))
 }
 
 #[cfg(test)]
@@ -222,5 +248,60 @@ mod tests {
         assert_eq!(pick_weighted(&w, 0.999_999), Some(2));
         assert_eq!(pick_weighted(&[0.0, 0.0], 0.5), None);
         assert_eq!(pick_weighted(&[f64::NAN, 2.0], 0.1), Some(1));
+        assert_eq!(pick_weighted(&[1.0, 0.0, f64::INFINITY], 0.999_999_999_999), Some(0));
+    }
+
+    /// The first usable index whose running sum exceeds `u × total`, found by scanning:
+    /// what the branch-free count must equal exactly.
+    fn pick_by_scan(weights: &[f64], u: f64) -> Option<usize> {
+        let usable = |w: f64| w.is_finite() && w > 0.0;
+        let total: f64 = weights.iter().map(|&w| if usable(w) { w } else { 0.0 }).sum();
+        if !(total > 0.0 && total.is_finite()) {
+            return None;
+        }
+        let target = u * total;
+        let (mut acc, mut last) = (0.0, None);
+        for (i, &w) in weights.iter().enumerate() {
+            if usable(w) {
+                acc += w;
+                last = Some(i);
+                if target < acc {
+                    return Some(i);
+                }
+            }
+        }
+        last
+    }
+
+    #[test]
+    fn branch_free_pick_equals_the_scan() {
+        let specials = [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-300, 1e300];
+        for case in 0..20_000u64 {
+            let key = DrawKey::new(5, case, 0, Purpose::Build);
+            let n = 1 + key.below(0, 6) as usize;
+            let weights: Vec<f64> = (0..n)
+                .map(|i| {
+                    let i = i as u64 + 1;
+                    if key.uniform(10 * i) < 0.3 {
+                        specials[key.below(10 * i + 1, specials.len() as u64) as usize]
+                    } else {
+                        key.uniform(10 * i + 2) * 10.0
+                    }
+                })
+                .collect();
+            // Draws at the ends of [0, 1) as well as inside it.
+            for u in [0.0, key.uniform(99), 0.5, 1.0 - f64::EPSILON / 2.0] {
+                assert_eq!(pick_weighted(&weights, u), pick_by_scan(&weights, u), "{weights:?} at {u}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_premixed_index_gives_the_same_draws() {
+        let key = DrawKey::new(9, 4, 2, Purpose::RetailerChoice);
+        for i in [0, 1, 7, u64::MAX] {
+            assert_eq!(key.u64_at(DrawIndex::new(i)), key.u64(i));
+            assert_eq!(key.uniform_at(DrawIndex::new(i)), key.uniform(i));
+        }
     }
 }

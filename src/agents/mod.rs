@@ -15,7 +15,7 @@ use crate::units::Money;
 use bevy_ecs::prelude::*;
 
 pub use government::{Government, PolicyState, TariffSchedule};
-pub use household::Household;
+pub use household::{Household, Shopping};
 pub use producer::Producer;
 pub use retailer::{Retailer, Shelf};
 pub use shipment::{Landing, Shipment};

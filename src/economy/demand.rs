@@ -2,9 +2,9 @@
 //! splits it over consumer sectors (CES shares published in pricing) and, in each sector,
 //! picks one of its known retailers by a logit draw on shelf price.
 
-use crate::agents::{AgentId, Cash, Household};
+use crate::agents::{AgentId, Cash, Household, Shopping};
 use crate::market::{Clock, Model, NONE, OrderBook, RetailerBoard};
-use crate::rng::{Purpose, Stream, pick_weighted};
+use crate::rng::{DrawIndex, Purpose, Stream, pick_weighted};
 use crate::units::Money;
 use bevy_ecs::prelude::*;
 
@@ -18,40 +18,53 @@ pub fn plan_household_spending(
     model: Res<Model>,
     rboard: Res<RetailerBoard>,
     book: Res<OrderBook>,
-    mut households: Query<(&AgentId, &mut Household, &Cash)>,
+    mut households: Query<(&AgentId, &Household, &mut Shopping, &Cash)>,
 ) {
     let sc = &*model.scenario;
     let b = &sc.behaviour;
     let nc = model.consumer_sectors.len();
-    let k_known = b.known_retailers as usize;
     let stream = Stream::new(sc.seed, clock.tick as u64, Purpose::RetailerChoice);
+    let draws: Vec<DrawIndex> = (0..nc as u64).map(DrawIndex::new).collect();
     households.par_iter_mut().for_each_init(
         || book.retailer_ordered.local(),
-        |orders, (id, mut hh, cash)| {
-            let hh = &mut *hh;
+        |orders, (id, hh, mut shopping, cash)| {
+            let shopping = &mut *shopping;
             let r = hh.region as usize;
             let held = cash.0.0.max(0);
             let wish = b.consume_income * hh.income + b.consume_wealth * cash.0.units();
             let budget = Money::floor_cents(wish * crate::units::CENTS_PER_UNIT).0.min(held);
+            shopping.budget = Money(budget);
             let key = stream.key(id.0);
+            let n = shopping.per_sector();
+            let (known, choices) = shopping.known_and_choices_mut();
             let mut weights = [0.0f64; MAX_KNOWN];
-            for k in 0..nc {
-                let share = rboard.sector_share[r * nc + k];
-                let amount = Money::floor_cents(budget as f64 * share);
-                hh.basket[k] = (NONE, Money::ZERO);
+            let weights = &mut weights[..n];
+            let shares = &rboard.sector_share[r * nc..][..nc];
+            let mut ordered = 0;
+            for (k, (choice, &share)) in choices.iter_mut().zip(shares).enumerate() {
+                *choice = NONE;
+                let amount = sector_amount(Money(budget), share);
                 if !amount.is_positive() {
                     continue;
                 }
-                let known = &hh.known[k * k_known..(k + 1) * k_known];
-                let weights = &mut weights[..k_known];
+                let known = &known[k * n..(k + 1) * n];
                 for (w, &j) in weights.iter_mut().zip(known) {
                     *w = if j == NONE { 0.0 } else { rboard.appeal[j as usize] };
                 }
-                if let Some(i) = pick_weighted(weights, key.uniform(k as u64)) {
-                    hh.basket[k] = (known[i], amount);
+                if let Some(i) = pick_weighted(weights, key.uniform_at(draws[k])) {
+                    *choice = known[i];
                     orders.add(known[i] as usize, amount.0);
+                    ordered += amount.0;
                 }
             }
+            shopping.ordered = Money(ordered);
         },
     );
+}
+
+/// What a household with `budget` orders in a sector with budget `share`: whole cents,
+/// rounded down. Demand orders it and matching pays for its filled part, both from here.
+#[inline]
+pub fn sector_amount(budget: Money, share: f64) -> Money {
+    Money::floor_cents(budget.0 as f64 * share)
 }

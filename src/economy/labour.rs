@@ -56,8 +56,10 @@ pub fn move_workers(
         || board.staff.local(),
         |staff, (id, mut hh)| {
             if hh.employer != NONE {
-                let key = layoff.key(id.0);
-                if key.uniform(0) < board.layoff_share[hh.employer as usize] {
+                // No draw is needed where the employer lays no one off (a draw is never
+                // below zero), which is most employers in most weeks.
+                let share = board.layoff_share[hh.employer as usize];
+                if share > 0.0 && layoff.key(id.0).uniform(0) < share {
                     hh.employer = NONE;
                 }
             } else {

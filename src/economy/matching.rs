@@ -4,7 +4,8 @@
 //! become shipments the buyer holds until they arrive, domestic fills arrive next tick.
 
 use crate::agents::producer::Production;
-use crate::agents::{Cash, Home, Household, Producer, Purchasing, Retailer, Shelf, Shipment};
+use crate::agents::{Cash, Home, Household, Producer, Purchasing, Retailer, Shelf, Shipment, Shopping};
+use crate::economy::demand::sector_amount;
 use crate::market::{Clock, Model, NONE, OrderBook, ProducerBoard, RetailerBoard};
 use crate::units::{Money, quantity_for};
 use bevy_ecs::prelude::*;
@@ -53,21 +54,34 @@ pub fn publish_fill_ratios(
     }
 }
 
-/// Households pay for the filled share of their orders (rounded down to the cent).
-pub fn fill_baskets(rboard: Res<RetailerBoard>, book: Res<OrderBook>, mut households: Query<(&Household, &mut Cash)>) {
+/// Households pay for the filled share of their orders (rounded down to the cent). Where
+/// the retailer filled every order, that is the amount ordered; only orders at rationing
+/// retailers are recomputed and added to the retailer's tally (see
+/// [`OrderBook::retailer_paid`]).
+pub fn fill_baskets(
+    model: Res<Model>,
+    rboard: Res<RetailerBoard>,
+    book: Res<OrderBook>,
+    mut households: Query<(&Household, &Shopping, &mut Cash)>,
+) {
+    let nc = model.consumer_sectors.len();
     households.par_iter_mut().for_each_init(
         || book.retailer_filled.local(),
-        |filled, (hh, mut cash)| {
-            for &(retailer, ordered) in hh.basket.iter() {
-                if retailer == NONE || !ordered.is_positive() {
+        |filled, (hh, shopping, mut cash)| {
+            let mut unpaid = 0;
+            for (k, &retailer) in shopping.choices().iter().enumerate() {
+                if retailer == NONE {
                     continue;
                 }
-                let paid = Money::floor_cents(ordered.0 as f64 * rboard.fill_ratio[retailer as usize]);
-                if paid.is_positive() {
-                    cash.0 -= paid;
+                let fill = rboard.fill_ratio[retailer as usize];
+                if fill < 1.0 {
+                    let ordered = sector_amount(shopping.budget, rboard.sector_share[hh.region as usize * nc + k]);
+                    let paid = Money::floor_cents(ordered.0 as f64 * fill);
+                    unpaid += ordered.0 - paid.0;
                     filled.add(retailer as usize, paid.0);
                 }
             }
+            cash.0 -= shopping.ordered - Money(unpaid);
         },
     );
 }
@@ -156,7 +170,7 @@ pub fn settle_retail_sales(
     mut retailers: Query<(&Retailer, &mut Shelf, &mut Purchasing, &mut Cash)>,
 ) {
     retailers.par_iter_mut().for_each(|(r, mut shelf, mut purchasing, mut cash)| {
-        let revenue = book.retailer_filled.get(r.idx as usize);
+        let revenue = book.retailer_paid(r.idx as usize, shelf.fill_ratio);
         let sold = quantity_for(revenue, shelf.price);
         let line = &mut purchasing.lines[0];
         shelf.revenue = revenue;

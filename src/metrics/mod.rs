@@ -333,7 +333,7 @@ pub fn measure(
         let (r, s) = (rt.region as usize, rt.sector as usize);
         firms.firm(r, cash, staff, &wages);
         desired[rs(r, s)] += book.retailer_ordered.get(rt.idx as usize);
-        spent[rs(r, s)] += book.retailer_filled.get(rt.idx as usize);
+        spent[rs(r, s)] += shelf.revenue;
         let line = &purchasing.lines[0];
         firms.line(r, line);
         firms.goods.consumed[s] += shelf.sold;

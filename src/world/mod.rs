@@ -435,14 +435,8 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         let cash = mean_cash * cash_spread.sample(&mut DrawKey::new(sc.seed, id.0, 0, Purpose::Build).rng());
         rows.push((
             id,
-            Household {
-                region: r as u16,
-                employer,
-                owner_of,
-                income,
-                known: known.into_boxed_slice(),
-                basket: vec![(NONE, Money::ZERO); consumer_sectors.len()].into_boxed_slice(),
-            },
+            Household { region: r as u16, employer, owner_of, income },
+            Shopping::new(&known, consumer_sectors.len()),
             Cash(Money::from_units(cash)),
         ));
     }
