@@ -94,7 +94,7 @@ fn phase_schedule(phase: Phase) -> Schedule {
             schedule.add_systems((metrics::open_tick, policy::apply_policy, policy::publish_tariffs).chain());
         }
         Phase::Arrivals => {
-            schedule.add_systems((customs::receive_domestic, customs::clear_customs, customs::collect_tariffs).chain());
+            schedule.add_systems((customs::receive_goods, customs::collect_tariffs).chain());
         }
         Phase::Pricing => {
             schedule.add_systems(

@@ -13,6 +13,7 @@ pub mod shipment;
 
 use crate::units::Money;
 use bevy_ecs::prelude::*;
+use smallvec::SmallVec;
 
 pub use government::{Government, PolicyState, TariffSchedule};
 pub use household::{Household, Shopping};
@@ -57,6 +58,8 @@ pub struct Staff {
 pub struct SupplierSlot {
     /// Producer index, or [`crate::market::NONE`].
     pub producer: u32,
+    /// The producer's region (kept with it: every pass over slots needs it).
+    pub origin: u16,
     /// Cents ordered from it this tick.
     pub order_cents: i64,
     /// Its share of the line's orders (moves gradually toward the logit share).
@@ -91,7 +94,9 @@ pub struct InputLine {
     pub domestic_next_value: Money,
     /// Demand forecast for this good, units per tick.
     pub forecast: f64,
-    pub suppliers: Vec<SupplierSlot>,
+    /// Held inline for the default three suppliers per input (no pointer to chase per
+    /// line in the ordering and matching passes); more spill to the heap.
+    pub suppliers: SmallVec<[SupplierSlot; 3]>,
     /// This tick's flows: ordered and unfilled cents; units used up; domestic arrivals.
     pub ordered: Money,
     pub unfilled: Money,
@@ -114,7 +119,7 @@ impl InputLine {
             domestic_next: 0.0,
             domestic_next_value: Money::ZERO,
             forecast: 0.0,
-            suppliers: vec![SupplierSlot { producer: crate::market::NONE, ..Default::default() }; slots],
+            suppliers: smallvec::smallvec![SupplierSlot { producer: crate::market::NONE, ..Default::default() }; slots],
             replacement_cost: 1.0,
             ordered: Money::ZERO,
             unfilled: Money::ZERO,

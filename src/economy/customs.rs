@@ -4,6 +4,7 @@
 
 use crate::agents::{Cash, Government, Home, Landing, Purchasing};
 use crate::market::{Clock, Model, TariffTable};
+use crate::scenario::Scenario;
 use crate::units::{Money, to_cents};
 use bevy_ecs::prelude::*;
 
@@ -49,30 +50,9 @@ impl CustomsLedger {
     }
 }
 
-/// Resets buyers' per-tick flows and moves last tick's domestic fills into stock.
-pub fn receive_domestic(model: Res<Model>, mut buyers: Query<(&Home, &mut Purchasing)>) {
-    let sc = &*model.scenario;
-    buyers.par_iter_mut().for_each(|(home, mut purchasing)| {
-        let transport = sc.transport_cost(home.0 as usize, home.0 as usize);
-        for line in &mut purchasing.lines {
-            line.ordered = Money::ZERO;
-            line.unfilled = Money::ZERO;
-            line.used = 0.0;
-            let shipped = std::mem::take(&mut line.domestic_next);
-            let value = std::mem::take(&mut line.domestic_next_value);
-            let received = shipped / (1.0 + transport);
-            line.arrived_domestic = shipped;
-            line.arrived_domestic_value = value;
-            line.arrived_domestic_loss = shipped - received;
-            line.receive(received, value.units(), false);
-        }
-    });
-}
-
-/// Lands the shipments due now, each buyer its own, in parallel: the buyer pays the tariff
-/// at arrival (with in-transit grace) and the goods that survive transport enter stock.
-/// Each buyer notes what it cleared, by origin and line, for the customs ledger.
-pub fn clear_customs(
+/// Each buyer, in parallel, receives its goods: first last tick's domestic fills, then
+/// the shipments due now (one pass over buyers' purchasing for both).
+pub fn receive_goods(
     clock: Res<Clock>,
     model: Res<Model>,
     table: Res<TariffTable>,
@@ -81,52 +61,76 @@ pub fn clear_customs(
     let sc = &*model.scenario;
     let now = clock.tick;
     buyers.par_iter_mut().for_each(|(home, mut purchasing, mut cash)| {
-        let Purchasing { lines, shipments, landings } = &mut *purchasing;
-        landings.clear();
-        if shipments.is_empty() {
-            return;
-        }
         let i = home.0 as usize;
-        // Lands what is due and keeps the rest, in dispatch order.
-        let mut kept = 0;
-        for k in 0..shipments.len() {
-            let ship = shipments[k];
-            if ship.arrives > now {
-                shipments[kept] = ship;
-                kept += 1;
-                continue;
-            }
-            let line = &mut lines[ship.line as usize];
-            let (e, s) = (ship.origin as usize, line.sector as usize);
-            let rate = table.rate_at_arrival(i, e, s, ship.departed, now);
-            let tariff = to_cents(ship.value.0 as f64 * rate);
-            let received = ship.quantity / (1.0 + sc.transport_cost(e, i));
-            cash.0 -= Money(tariff);
-            let cost = (ship.value.0 + tariff) as f64 / crate::units::CENTS_PER_UNIT;
-            line.receive(received, cost, true);
-            match landings.iter_mut().find(|l| l.origin == ship.origin && l.sector == line.sector) {
-                Some(l) => {
-                    l.shipped += ship.quantity;
-                    l.received += received;
-                    l.value += ship.value.0;
-                    l.tariff += tariff;
-                }
-                None => landings.push(Landing {
-                    origin: ship.origin,
-                    sector: line.sector,
-                    shipped: ship.quantity,
-                    received,
-                    value: ship.value.0,
-                    tariff,
-                }),
-            }
-        }
-        let changed = kept < shipments.len();
-        shipments.truncate(kept);
-        if changed {
-            purchasing.recount_abroad();
-        }
+        receive_domestic(&mut purchasing, sc.transport_cost(i, i));
+        clear_customs(&mut purchasing, &mut cash, i, now, sc, &table);
     });
+}
+
+/// Resets a buyer's per-tick flows and moves last tick's domestic fills into stock.
+fn receive_domestic(purchasing: &mut Purchasing, transport: f64) {
+    for line in &mut purchasing.lines {
+        line.ordered = Money::ZERO;
+        line.unfilled = Money::ZERO;
+        line.used = 0.0;
+        let shipped = std::mem::take(&mut line.domestic_next);
+        let value = std::mem::take(&mut line.domestic_next_value);
+        let received = shipped / (1.0 + transport);
+        line.arrived_domestic = shipped;
+        line.arrived_domestic_value = value;
+        line.arrived_domestic_loss = shipped - received;
+        line.receive(received, value.units(), false);
+    }
+}
+
+/// Lands a buyer's shipments due now: the buyer (in region `i`) pays the tariff at arrival
+/// (with in-transit grace) and the goods that survive transport enter stock. The buyer
+/// notes what it cleared, by origin and sector, for the customs ledger.
+fn clear_customs(purchasing: &mut Purchasing, cash: &mut Cash, i: usize, now: u32, sc: &Scenario, table: &TariffTable) {
+    let Purchasing { lines, shipments, landings } = purchasing;
+    landings.clear();
+    if shipments.is_empty() {
+        return;
+    }
+    // Lands what is due and keeps the rest, in dispatch order.
+    let mut kept = 0;
+    for k in 0..shipments.len() {
+        let ship = shipments[k];
+        if ship.arrives > now {
+            shipments[kept] = ship;
+            kept += 1;
+            continue;
+        }
+        let line = &mut lines[ship.line as usize];
+        let (e, s) = (ship.origin as usize, line.sector as usize);
+        let rate = table.rate_at_arrival(i, e, s, ship.departed, now);
+        let tariff = to_cents(ship.value.0 as f64 * rate);
+        let received = ship.quantity / (1.0 + sc.transport_cost(e, i));
+        cash.0 -= Money(tariff);
+        let cost = (ship.value.0 + tariff) as f64 / crate::units::CENTS_PER_UNIT;
+        line.receive(received, cost, true);
+        match landings.iter_mut().find(|l| l.origin == ship.origin && l.sector == line.sector) {
+            Some(l) => {
+                l.shipped += ship.quantity;
+                l.received += received;
+                l.value += ship.value.0;
+                l.tariff += tariff;
+            }
+            None => landings.push(Landing {
+                origin: ship.origin,
+                sector: line.sector,
+                shipped: ship.quantity,
+                received,
+                value: ship.value.0,
+                tariff,
+            }),
+        }
+    }
+    let changed = kept < shipments.len();
+    shipments.truncate(kept);
+    if changed {
+        purchasing.recount_abroad();
+    }
 }
 
 /// Sums buyers' clearances into the customs ledger (serially, in query order, so the float

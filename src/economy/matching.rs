@@ -117,7 +117,7 @@ pub fn fill_purchases(
                     }
                     cash.0 -= paid;
                     filled.add(book.pd(p as usize, d), paid.0);
-                    let origin = board.region[p as usize] as usize;
+                    let origin = slot.origin as usize;
                     let shipped = quantity_for(paid.0, board.fob(p, d));
                     line.in_transit += shipped / (1.0 + sc.transport_cost(origin, d));
                     if origin == d {

@@ -46,8 +46,9 @@ pub struct Offer {
 }
 
 impl Buyer<'_> {
-    pub fn offer(&self, producer: u32, sector: usize) -> Offer {
-        let origin = self.board.region[producer as usize] as usize;
+    /// What `producer`, in region `origin`, offers a unit of `sector` for.
+    pub fn offer(&self, producer: u32, origin: u16, sector: usize) -> Offer {
+        let origin = origin as usize;
         let q = self.quotes.get(self.region, origin, sector);
         let fob = self.board.fob(producer, self.region);
         Offer {
@@ -73,18 +74,17 @@ impl Buyer<'_> {
             return;
         }
         let ns = self.sc.n_sectors();
-        let regions: Vec<usize> =
-            if self.sc.sectors[s].tradable { (0..self.sc.n_regions()).collect() } else { vec![self.region] };
-        let total: u64 = regions.iter().map(|&r| self.board.by_region_sector[r * ns + s].len() as u64).sum();
+        let regions = if self.sc.sectors[s].tradable { 0..self.sc.n_regions() } else { self.region..self.region + 1 };
+        let total: u64 = regions.clone().map(|r| self.board.by_region_sector[r * ns + s].len() as u64).sum();
         if total == 0 {
             return;
         }
         let mut pick = key.below(base + 1, total);
-        let mut candidate = NONE;
-        for &r in &regions {
+        let (mut candidate, mut origin) = (NONE, 0);
+        for r in regions {
             let range = &self.board.by_region_sector[r * ns + s];
             if pick < range.len() as u64 {
-                candidate = range.start + pick as u32;
+                (candidate, origin) = (range.start + pick as u32, r as u16);
                 break;
             }
             pick -= range.len() as u64;
@@ -95,14 +95,15 @@ impl Buyer<'_> {
         {
             return;
         }
-        let cand_cost = self.offer(candidate, s).cost;
+        let cand_cost = self.offer(candidate, origin, s).cost;
         if !cand_cost.is_finite() {
             return;
         }
         let mut worst = None;
         let mut worst_cost = f64::NEG_INFINITY;
         for (k, slot) in line.suppliers.iter().enumerate() {
-            let cost = if slot.producer == NONE { f64::INFINITY } else { self.offer(slot.producer, s).cost };
+            let cost =
+                if slot.producer == NONE { f64::INFINITY } else { self.offer(slot.producer, slot.origin, s).cost };
             if cost > worst_cost {
                 worst_cost = cost;
                 worst = Some(k);
@@ -111,7 +112,7 @@ impl Buyer<'_> {
         if let Some(k) = worst
             && cand_cost < worst_cost * (1.0 - b.switch_threshold).max(0.0)
         {
-            line.suppliers[k] = SupplierSlot { producer: candidate, ..Default::default() };
+            line.suppliers[k] = SupplierSlot { producer: candidate, origin, ..Default::default() };
         }
     }
 
@@ -130,7 +131,7 @@ impl Buyer<'_> {
             if slot.producer == NONE {
                 continue;
             }
-            let offer = self.offer(slot.producer, s);
+            let offer = self.offer(slot.producer, slot.origin, s);
             if offer.cost.is_finite() && offer.cost > 0.0 {
                 // The factored weight fob^(−σ)·quote^(−σ) can under- or overflow where the
                 // product does not (extreme elasticities); then take the power of the product.

@@ -91,17 +91,26 @@ pub fn publish_prices(
         }
     });
     let price_weight = &pboard.price_weight;
-    let table = &*table;
+    // What absorption leaves of a producer's price at each destination, by
+    // `[dest][origin][sector]`: (1 + tariff)^(−absorption), 1 where nothing is absorbed.
+    let ns = model.n_sectors;
+    let kept: Vec<f64> = (0..nr * nr * ns)
+        .map(|k| {
+            let (d, o, s) = (k / (nr * ns), k / ns % nr, k % ns);
+            let absorption = sc.regions[o].exporter_absorption;
+            if d == o || absorption == 0.0 { 1.0 } else { (1.0 + table.rate(d, o, s)).powf(-absorption) }
+        })
+        .collect();
     for (d, block) in pboard.fob.chunks_mut(np.max(1)).enumerate() {
+        let kept = &kept[d * nr * ns..(d + 1) * nr * ns];
         crate::threads::par_chunks_mut(block, PRODUCER_CHUNK, |first, fobs| {
             for (k, fob) in fobs.iter_mut().enumerate() {
                 let p = first + k;
-                let (o, s) = (region[p] as usize, sector[p] as usize);
-                let absorption = sc.regions[o].exporter_absorption;
-                *fob = if d == o || absorption == 0.0 {
+                let factor = kept[region[p] as usize * ns + sector[p] as usize];
+                *fob = if factor == 1.0 {
                     Fob { price: price[p], weight: price_weight[p] }
                 } else {
-                    let net = (price[p] * (1.0 + table.rate(d, o, s)).powf(-absorption)).clamp(MIN_PRICE, MAX_PRICE);
+                    let net = (price[p] * factor).clamp(MIN_PRICE, MAX_PRICE);
                     Fob { price: net, weight: net.powf(-elasticity) }
                 };
             }

@@ -241,10 +241,11 @@ impl Plan {
 }
 
 /// Gives a line its drawn suppliers, with equal order shares.
-fn set_slots(line: &mut InputLine, slots: &[u32]) {
+fn set_slots(line: &mut InputLine, slots: &[u32], producer_region: &[u16]) {
     let valid = slots.iter().filter(|&&p| p != NONE).count().max(1) as f64;
     for (slot, &producer) in line.suppliers.iter_mut().zip(slots) {
         slot.producer = producer;
+        slot.origin = if producer == NONE { 0 } else { producer_region[producer as usize] };
         slot.share = if producer == NONE { 0.0 } else { 1.0 / valid };
     }
 }
@@ -307,6 +308,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
     }
 
     // --- producers
+    let producer_region: Vec<u16> = plan.producer_place.iter().map(|&(r, _)| r as u16).collect();
     let mut staff_needed = Vec::with_capacity(n_employers);
     let mut employer_region = Vec::with_capacity(n_employers);
     let mut rows = Vec::with_capacity(n_producers);
@@ -326,7 +328,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
             line.imported_stock = line.stock * imported;
             line.cost_basis = landed;
             line.replacement_cost = landed;
-            set_slots(&mut line, slots);
+            set_slots(&mut line, slots, &producer_region);
             input_cost += a * landed;
             lines.push(line);
         }
@@ -373,7 +375,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         line.imported_stock = line.stock * imported;
         line.cost_basis = landed;
         line.replacement_cost = landed;
-        set_slots(&mut line, slots);
+        set_slots(&mut line, slots, &producer_region);
         let per_unit = retail_labour_per_unit[rs(r, s)];
         let price = (1.0 + b.retail_markup) * (landed + wage[r] * per_unit);
         base_retail_num[rs(r, s)] += price * d.max(1e-12);
