@@ -19,7 +19,8 @@ pub fn apply_policy(
 ) {
     let now = clock.tick;
     let sc = &*model.scenario;
-    governments.par_iter_mut().for_each(|(gov, mut schedule, mut policy)| {
+    // One government per region: too few to be worth a parallel pass.
+    governments.iter_mut().for_each(|(gov, mut schedule, mut policy)| {
         let policy = &mut *policy;
         policy.log.clear();
         if !model.policy_enabled {

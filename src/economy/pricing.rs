@@ -18,7 +18,7 @@ pub fn set_producer_prices(
     mut producers: Query<(&Producer, &mut Production, &Purchasing)>,
 ) {
     let b = &model.scenario.behaviour;
-    producers.par_iter_mut().for_each(|(producer, mut prod, purchasing)| {
+    crate::for_each_agent!(producers, |(producer, mut prod, purchasing): (&Producer, Mut<Production>, &Purchasing)| {
         let wage = wages.per_worker[producer.region as usize].units();
         let inputs: f64 = purchasing.lines.iter().map(|l| l.per_unit * l.replacement_cost).sum();
         prod.unit_cost = wage * prod.labour_per_unit + inputs;
@@ -41,7 +41,12 @@ pub fn set_shelf_prices(
     let sc = &*model.scenario;
     let b = &sc.behaviour;
     let reprice = Stream::new(sc.seed, clock.tick as u64, Purpose::Reprice);
-    retailers.par_iter_mut().for_each(|(id, retailer, mut shelf, purchasing)| {
+    crate::for_each_agent!(retailers, |(id, retailer, mut shelf, purchasing): (
+        &AgentId,
+        &Retailer,
+        Mut<Shelf>,
+        &Purchasing
+    )| {
         let (r, s) = (retailer.region as usize, retailer.sector as usize);
         let wage = wages.per_worker[r].units();
         let goods = purchasing.lines[0].replacement_cost;
@@ -101,11 +106,18 @@ pub fn publish_prices(
             if d == o || absorption == 0.0 { 1.0 } else { (1.0 + table.rate(d, o, s)).powf(-absorption) }
         })
         .collect();
-    for (d, block) in pboard.fob.chunks_mut(np.max(1)).enumerate() {
-        let kept = &kept[d * nr * ns..(d + 1) * nr * ns];
-        crate::threads::par_chunks_mut(block, PRODUCER_CHUNK, |first, fobs| {
-            for (k, fob) in fobs.iter_mut().enumerate() {
-                let p = first + k;
+    // One parallel pass over the whole `[dest][producer]` board; a chunk that straddles
+    // two destinations is taken a destination at a time.
+    let np = np.max(1);
+    crate::threads::par_chunks_mut(&mut pboard.fob, PRODUCER_CHUNK, |first, mut fobs| {
+        let mut at = first;
+        while !fobs.is_empty() {
+            let (d, p0) = (at / np, at % np);
+            let n = (np - p0).min(fobs.len());
+            let (block, rest) = std::mem::take(&mut fobs).split_at_mut(n);
+            let kept = &kept[d * nr * ns..(d + 1) * nr * ns];
+            for (k, fob) in block.iter_mut().enumerate() {
+                let p = p0 + k;
                 let factor = kept[region[p] as usize * ns + sector[p] as usize];
                 *fob = if factor == 1.0 {
                     Fob { price: price[p], weight: price_weight[p] }
@@ -114,8 +126,10 @@ pub fn publish_prices(
                     Fob { price: net, weight: net.powf(-elasticity) }
                 };
             }
-        });
-    }
+            at += block.len();
+            fobs = rest;
+        }
+    });
     let b = &sc.behaviour;
     let rboard = &mut *rboard;
     for (r, shelf) in &retailers {
