@@ -62,6 +62,9 @@ pub struct SupplierSlot {
     pub origin: u16,
     /// Cents ordered from it this tick.
     pub order_cents: i64,
+    /// Its price to this buyer when the order was placed (what matching converts the
+    /// filled cents to units at; prices do not change between ordering and matching).
+    pub fob: f64,
     /// Its share of the line's orders (moves gradually toward the logit share).
     pub share: f64,
     /// Last matching's order and fill, cents (kept for inspection and tests).

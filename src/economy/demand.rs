@@ -35,11 +35,9 @@ pub fn plan_household_spending(
             let budget = Money::floor_cents(wish * crate::units::CENTS_PER_UNIT).0.min(held);
             shopping.budget = Money(budget);
             let key = stream.key(id.0);
+            let shares = &rboard.sector_share[r * nc..][..nc];
             let n = shopping.per_sector();
             let (known, choices) = shopping.known_and_choices_mut();
-            let mut weights = [0.0f64; MAX_KNOWN];
-            let weights = &mut weights[..n];
-            let shares = &rboard.sector_share[r * nc..][..nc];
             let mut ordered = 0;
             for (k, (choice, &share)) in choices.iter_mut().zip(shares).enumerate() {
                 *choice = NONE;
@@ -48,10 +46,7 @@ pub fn plan_household_spending(
                     continue;
                 }
                 let known = &known[k * n..(k + 1) * n];
-                for (w, &j) in weights.iter_mut().zip(known) {
-                    *w = if j == NONE { 0.0 } else { rboard.appeal[j as usize] };
-                }
-                if let Some(i) = pick_weighted(weights, key.uniform_at(draws[k])) {
+                if let Some(i) = pick_known(known, &rboard.appeal, key.uniform_at(draws[k])) {
                     *choice = known[i];
                     orders.add(known[i] as usize, amount.0);
                     ordered += amount.0;
@@ -62,9 +57,51 @@ pub fn plan_household_spending(
     );
 }
 
+/// Which of its `known` retailers (`NONE` slots never) a household picks with the uniform
+/// draw `u`: a pick weighted by each retailer's appeal.
+#[inline]
+pub fn pick_known(known: &[u32], appeal: &[f64], u: f64) -> Option<usize> {
+    let weight = |j: u32| if j == NONE { 0.0 } else { appeal[j as usize] };
+    // Three known retailers (the default, and the flagship's) fill a fixed-size buffer the
+    // compiler unrolls; any other count takes the general loop. Both make the same pick.
+    if let &[a, b, c] = known {
+        pick_weighted(&[weight(a), weight(b), weight(c)], u)
+    } else {
+        pick_known_general(known, appeal, u)
+    }
+}
+
+fn pick_known_general(known: &[u32], appeal: &[f64], u: f64) -> Option<usize> {
+    let mut weights = [0.0f64; MAX_KNOWN];
+    let weights = &mut weights[..known.len()];
+    for (w, &j) in weights.iter_mut().zip(known) {
+        *w = if j == NONE { 0.0 } else { appeal[j as usize] };
+    }
+    pick_weighted(weights, u)
+}
+
 /// What a household with `budget` orders in a sector with budget `share`: whole cents,
 /// rounded down. Demand orders it and matching pays for its filled part, both from here.
 #[inline]
 pub fn sector_amount(budget: Money, share: f64) -> Money {
     Money::floor_cents(budget.0 as f64 * share)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::DrawKey;
+
+    #[test]
+    fn the_three_retailer_pick_is_the_general_pick() {
+        let appeal = [0.0, 1.0, 0.5, 2.0, 1e-300, f64::INFINITY, 3.0];
+        for case in 0..20_000u64 {
+            let key = DrawKey::new(1, case, 0, Purpose::Build);
+            let known: Vec<u32> = (0..3)
+                .map(|i| if key.uniform(i) < 0.2 { NONE } else { key.below(10 + i, appeal.len() as u64) as u32 })
+                .collect();
+            let u = key.uniform(99);
+            assert_eq!(pick_known(&known, &appeal, u), pick_known_general(&known, &appeal, u), "{known:?} {u}");
+        }
+    }
 }

@@ -118,7 +118,7 @@ pub fn fill_purchases(
                     cash.0 -= paid;
                     filled.add(book.pd(p as usize, d), paid.0);
                     let origin = slot.origin as usize;
-                    let shipped = quantity_for(paid.0, board.fob(p, d));
+                    let shipped = quantity_for(paid.0, slot.fob);
                     line.in_transit += shipped / (1.0 + sc.transport_cost(origin, d));
                     if origin == d {
                         line.domestic_next += shipped;

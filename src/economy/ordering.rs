@@ -197,6 +197,7 @@ impl Buyer<'_> {
             if cents > 0 {
                 let p = line.suppliers[k].producer as usize;
                 line.suppliers[k].order_cents = cents;
+                line.suppliers[k].fob = offer.fob;
                 line.ordered.0 += cents;
                 orders.add(self.book.pd(p, self.region), cents);
             }

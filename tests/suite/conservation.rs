@@ -48,3 +48,20 @@ fn money_total_is_the_same_after_a_run() {
     }
     assert_eq!(sim.money_total(), before);
 }
+
+/// Households may know any number of retailers per sector (the flagship's three take a
+/// fixed-size path in demand; every other count the general one). More than a region
+/// has leaves empty slots.
+#[test]
+fn any_number_of_known_retailers_conserves_money_and_goods() {
+    let text = tradesim::scenario::embedded("small").unwrap();
+    for known in [1, 2, 5] {
+        let sc = scenario(&format!("{text}\n[behaviour]\nknown_retailers = {known}\n"));
+        assert_eq!(sc.behaviour.known_retailers, known);
+        check(&format!("small with {known} known retailers"), &sc);
+        let (reports, _) = run(&sc, true, Some(8));
+        for report in &reports {
+            assert!(report.regions.iter().all(|r| r.consumption > 0.0), "{known} known: nobody bought");
+        }
+    }
+}
