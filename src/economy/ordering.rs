@@ -13,6 +13,7 @@ use crate::scenario::Scenario;
 use crate::units::{CENTS_PER_UNIT, quantity_for, to_cents};
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemParam;
+use smallvec::SmallVec;
 
 /// What a buyer needs to price and place its orders this tick.
 pub struct Buyer<'a> {
@@ -123,29 +124,30 @@ impl Buyer<'_> {
     pub fn order(&self, line: &mut InputLine, cover_weeks: f64, orders: &mut LocalTally) {
         let b = &self.sc.behaviour;
         let s = line.sector as usize;
-        let n = line.suppliers.len();
-        let mut offers = [None; 32];
-        let mut target = [0.0f64; 32];
+        // Each supplier's offer (none when it cannot be bought from) and logit weight, then
+        // its target share and front-loading, held inline for the usual few suppliers.
+        let mut priced: SmallVec<[Priced; 4]> = SmallVec::with_capacity(line.suppliers.len());
         let mut total_weight = 0.0;
-        for (k, slot) in line.suppliers.iter().enumerate() {
-            if slot.producer == NONE {
-                continue;
-            }
-            let offer = self.offer(slot.producer, slot.origin, s);
-            if offer.cost.is_finite() && offer.cost > 0.0 {
-                // The factored weight fob^(−σ)·quote^(−σ) can under- or overflow where the
-                // product does not (extreme elasticities); then take the power of the product.
-                let w = if offer.weight.is_finite() && offer.weight > 0.0 {
-                    offer.weight
-                } else {
-                    offer.cost.powf(-b.source_elasticity)
-                };
-                if w.is_finite() && w > 0.0 {
-                    target[k] = w;
-                    total_weight += w;
-                    offers[k] = Some(offer);
+        for slot in &line.suppliers {
+            let mut p = Priced { offer: None, target: 0.0, frontload: 0.0 };
+            if slot.producer != NONE {
+                let offer = self.offer(slot.producer, slot.origin, s);
+                if offer.cost.is_finite() && offer.cost > 0.0 {
+                    // The factored weight fob^(−σ)·quote^(−σ) can under- or overflow where
+                    // the product does not (extreme elasticities); then take the power of
+                    // the product.
+                    let w = if offer.weight.is_finite() && offer.weight > 0.0 {
+                        offer.weight
+                    } else {
+                        offer.cost.powf(-b.source_elasticity)
+                    };
+                    if w.is_finite() && w > 0.0 {
+                        p = Priced { offer: Some(offer), target: w, frontload: 0.0 };
+                        total_weight += w;
+                    }
                 }
             }
+            priced.push(p);
         }
         if total_weight <= 0.0 {
             for slot in &mut line.suppliers {
@@ -154,29 +156,26 @@ impl Buyer<'_> {
             return;
         }
         let mut total_share = 0.0;
-        for k in 0..n {
-            target[k] /= total_weight;
-            let slot = &mut line.suppliers[k];
-            slot.share =
-                if offers[k].is_some() { slot.share + b.source_adjust * (target[k] - slot.share) } else { 0.0 };
+        for (slot, p) in line.suppliers.iter_mut().zip(&mut priced) {
+            p.target /= total_weight;
+            slot.share = if p.offer.is_some() { slot.share + b.source_adjust * (p.target - slot.share) } else { 0.0 };
             total_share += slot.share;
         }
-        for (slot, &t) in line.suppliers.iter_mut().zip(&target) {
-            slot.share = if total_share > 0.0 { slot.share / total_share } else { t };
+        for (slot, p) in line.suppliers.iter_mut().zip(&priced) {
+            slot.share = if total_share > 0.0 { slot.share / total_share } else { p.target };
         }
         let mut lead = 0.0;
         let mut replacement = 0.0;
-        let mut frontload = [0.0f64; 32];
         let mut frontload_total = 0.0;
-        for k in 0..n {
-            let Some(offer) = offers[k] else { continue };
-            let share = line.suppliers[k].share;
+        for (slot, p) in line.suppliers.iter().zip(&mut priced) {
+            let Some(offer) = p.offer else { continue };
+            let share = slot.share;
             lead += share * offer.lead as f64;
             replacement += share * offer.landed;
             if offer.pending_increase > 0.0 {
                 let strength = (offer.pending_increase / b.frontload_saturation).min(1.0);
-                frontload[k] = b.frontload_weeks * line.forecast * share * strength;
-                frontload_total += frontload[k];
+                p.frontload = b.frontload_weeks * line.forecast * share * strength;
+                frontload_total += p.frontload;
             }
         }
         if replacement.is_finite() && replacement > 0.0 {
@@ -187,22 +186,30 @@ impl Buyer<'_> {
         let units = (line.forecast + b.inventory_adjust * (wanted - position)).max(0.0);
         let early = (b.inventory_adjust * frontload_total).min(units);
         let regular = units - early;
-        for k in 0..n {
-            let Some(offer) = offers[k] else { continue };
-            let mut want = regular * line.suppliers[k].share;
+        for (slot, p) in line.suppliers.iter_mut().zip(&priced) {
+            let Some(offer) = p.offer else { continue };
+            let mut want = regular * slot.share;
             if frontload_total > 0.0 {
-                want += early * frontload[k] / frontload_total;
+                want += early * p.frontload / frontload_total;
             }
             let cents = to_cents(want * (1.0 + offer.transport) * offer.fob * CENTS_PER_UNIT);
             if cents > 0 {
-                let p = line.suppliers[k].producer as usize;
-                line.suppliers[k].order_cents = cents;
-                line.suppliers[k].fob = offer.fob;
+                slot.order_cents = cents;
+                slot.fob = offer.fob;
                 line.ordered.0 += cents;
-                orders.add(self.book.pd(p, self.region), cents);
+                orders.add(self.book.pd(slot.producer as usize, self.region), cents);
             }
         }
     }
+}
+
+/// One supplier of a line as priced this tick: its offer (none when it cannot be bought
+/// from), its logit weight and then target share, and its front-loaded units.
+#[derive(Clone, Copy)]
+struct Priced {
+    offer: Option<Offer>,
+    target: f64,
+    frontload: f64,
 }
 
 /// What a unit from each origin costs buyers of each region this tick, apart from the
