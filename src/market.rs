@@ -325,9 +325,9 @@ pub struct OrderBook {
     pub producer_filled: Tally,
     /// Cents households ordered from each retailer.
     pub retailer_ordered: Tally,
-    /// Cents households paid each retailer that could not fill every order (see
-    /// [`OrderBook::retailer_paid`]).
-    pub retailer_filled: Tally,
+    /// Cents households paid each retailer that could not fill every order; read it only
+    /// through [`OrderBook::retailer_paid`].
+    pub(crate) retailer_filled: Tally,
 }
 
 impl OrderBook {

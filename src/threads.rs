@@ -1,4 +1,5 @@
-//! The compute thread pool behind `par_iter`: process-wide, sized once.
+//! The compute thread pool behind `par_iter`: process-wide, sized once. Passes over fewer
+//! than [`MIN_PARALLEL_AGENTS`] agents stay on the calling thread ([`for_each_agent`]).
 //!
 //! Outputs do not depend on its size (see `rng.rs` and `market.rs` for why), only speed does.
 
@@ -41,9 +42,9 @@ pub const MIN_PARALLEL_AGENTS: usize = 2048;
 
 /// `query.par_iter_mut().for_each(f)`, or the same serially when the query has fewer than
 /// [`MIN_PARALLEL_AGENTS`] agents. Either way each agent is visited once, by `f` alone.
-#[macro_export]
+/// (A macro because bevy's serial and parallel iterators share no trait to be generic over.)
 macro_rules! for_each_agent {
-    ($query:expr, $f:expr) => {{
+    ($query:ident, $f:expr) => {{
         let f = $f;
         if $query.iter().len() < $crate::threads::MIN_PARALLEL_AGENTS {
             $query.iter_mut().for_each(&f);
@@ -52,3 +53,4 @@ macro_rules! for_each_agent {
         }
     }};
 }
+pub(crate) use for_each_agent;

@@ -46,7 +46,7 @@ impl Shopping {
     /// `known` holds `known.len() / sectors` retailer slots for each of `sectors` sectors.
     pub fn new(known: &[u32], sectors: usize) -> Shopping {
         let per_sector = known.len().checked_div(sectors).unwrap_or(0);
-        debug_assert_eq!(per_sector * sectors, known.len());
+        assert_eq!(per_sector * sectors, known.len(), "known retailers must be the same number in every sector");
         let mut slots: SmallVec<[u32; INLINE_SLOTS]> = SmallVec::with_capacity(known.len() + sectors);
         slots.extend_from_slice(known);
         slots.extend(std::iter::repeat_n(NONE, sectors));

@@ -61,7 +61,7 @@ pub fn plan_household_spending(
 /// draw `u`: a pick weighted by each retailer's appeal.
 #[inline]
 pub fn pick_known(known: &[u32], appeal: &[f64], u: f64) -> Option<usize> {
-    let weight = |j: u32| if j == NONE { 0.0 } else { appeal[j as usize] };
+    let weight = |j: u32| retailer_weight(appeal, j);
     // Three known retailers (the default, and the flagship's) fill a fixed-size buffer the
     // compiler unrolls; any other count takes the general loop. Both make the same pick.
     if let &[a, b, c] = known {
@@ -75,9 +75,15 @@ fn pick_known_general(known: &[u32], appeal: &[f64], u: f64) -> Option<usize> {
     let mut weights = [0.0f64; MAX_KNOWN];
     let weights = &mut weights[..known.len()];
     for (w, &j) in weights.iter_mut().zip(known) {
-        *w = if j == NONE { 0.0 } else { appeal[j as usize] };
+        *w = retailer_weight(appeal, j);
     }
     pick_weighted(weights, u)
+}
+
+/// A known retailer's weight in the pick: its appeal, 0 for an empty slot.
+#[inline]
+fn retailer_weight(appeal: &[f64], j: u32) -> f64 {
+    if j == NONE { 0.0 } else { appeal[j as usize] }
 }
 
 /// What a household with `budget` orders in a sector with budget `share`: whole cents,

@@ -6,6 +6,7 @@ use crate::agents::producer::Production;
 use crate::agents::{AgentId, Producer, Purchasing, Retailer, Shelf};
 use crate::market::{Clock, Fob, Model, ProducerBoard, RetailerBoard, TariffTable, Wages};
 use crate::rng::{Purpose, Stream};
+use crate::threads::for_each_agent;
 use crate::units::{MAX_PRICE, MIN_PRICE};
 use bevy_ecs::prelude::*;
 
@@ -18,7 +19,7 @@ pub fn set_producer_prices(
     mut producers: Query<(&Producer, &mut Production, &Purchasing)>,
 ) {
     let b = &model.scenario.behaviour;
-    crate::for_each_agent!(producers, |(producer, mut prod, purchasing): (&Producer, Mut<Production>, &Purchasing)| {
+    for_each_agent!(producers, |(producer, mut prod, purchasing): (&Producer, Mut<Production>, &Purchasing)| {
         let wage = wages.per_worker[producer.region as usize].units();
         let inputs: f64 = purchasing.lines.iter().map(|l| l.per_unit * l.replacement_cost).sum();
         prod.unit_cost = wage * prod.labour_per_unit + inputs;
@@ -41,7 +42,7 @@ pub fn set_shelf_prices(
     let sc = &*model.scenario;
     let b = &sc.behaviour;
     let reprice = Stream::new(sc.seed, clock.tick as u64, Purpose::Reprice);
-    crate::for_each_agent!(retailers, |(id, retailer, mut shelf, purchasing): (
+    for_each_agent!(retailers, |(id, retailer, mut shelf, purchasing): (
         &AgentId,
         &Retailer,
         Mut<Shelf>,
