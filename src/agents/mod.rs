@@ -53,6 +53,9 @@ pub struct Staff {
     pub capital_call_per_owner: Money,
 }
 
+/// Supplier slots per line held without a heap allocation: the default `suppliers_per_input`.
+pub const INLINE_SUPPLIERS: usize = 3;
+
 /// One supplier relationship of a buyer for one input.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct SupplierSlot {
@@ -99,7 +102,7 @@ pub struct InputLine {
     pub forecast: f64,
     /// Held inline for the default three suppliers per input (no pointer to chase per
     /// line in the ordering and matching passes); more spill to the heap.
-    pub suppliers: SmallVec<[SupplierSlot; 3]>,
+    pub suppliers: SmallVec<[SupplierSlot; INLINE_SUPPLIERS]>,
     /// This tick's flows: ordered and unfilled cents; units used up; domestic arrivals.
     pub ordered: Money,
     pub unfilled: Money,

@@ -167,10 +167,12 @@ pub fn settle_producer_sales(
 /// Retailers collect payment; stock falls by the units sold.
 pub fn settle_retail_sales(
     book: Res<OrderBook>,
+    rboard: Res<RetailerBoard>,
     mut retailers: Query<(&Retailer, &mut Shelf, &mut Purchasing, &mut Cash)>,
 ) {
     retailers.par_iter_mut().for_each(|(r, mut shelf, mut purchasing, mut cash)| {
-        let revenue = book.retailer_paid(r.idx as usize, shelf.fill_ratio);
+        // The fill ratio households paid at (the board's copy of the shelf's).
+        let revenue = book.retailer_paid(r.idx as usize, rboard.fill_ratio[r.idx as usize]);
         let sold = quantity_for(revenue, shelf.price);
         let line = &mut purchasing.lines[0];
         shelf.revenue = revenue;

@@ -6,7 +6,7 @@
 //! increases that land after a supply's arrival raise its target (front-loading).
 
 use crate::agents::producer::Production;
-use crate::agents::{AgentId, Home, InputLine, Purchasing, Retailer, Shelf, SupplierSlot};
+use crate::agents::{AgentId, Home, INLINE_SUPPLIERS, InputLine, Purchasing, Retailer, Shelf, SupplierSlot};
 use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, Quote, Quotes, TariffTable};
 use crate::rng::{DrawKey, Purpose, Stream};
 use crate::scenario::Scenario;
@@ -125,8 +125,8 @@ impl Buyer<'_> {
         let b = &self.sc.behaviour;
         let s = line.sector as usize;
         // Each supplier's offer (none when it cannot be bought from) and logit weight, then
-        // its target share and front-loading, held inline for the usual few suppliers.
-        let mut priced: SmallVec<[Priced; 4]> = SmallVec::with_capacity(line.suppliers.len());
+        // its target share and front-loading, held inline like the line's suppliers.
+        let mut priced: SmallVec<[Priced; INLINE_SUPPLIERS]> = SmallVec::with_capacity(line.suppliers.len());
         let mut total_weight = 0.0;
         for slot in &line.suppliers {
             let mut p = Priced { offer: None, target: 0.0, frontload: 0.0 };
