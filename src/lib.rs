@@ -12,6 +12,7 @@
 //! - [`run::run`]: a scenario and its counterfactual, streamed to CSV files, with effects.
 
 pub mod agents;
+pub mod cache;
 pub mod calendar;
 pub mod cli;
 pub mod economy;

@@ -32,8 +32,11 @@ pub struct Clock {
 pub struct Tally {
     slots: Vec<AtomicI64>,
     /// Zeroed buffers of finished batches, reused by the next ones.
-    spare: Mutex<Vec<(Vec<i64>, Vec<u32>)>>,
+    spare: Mutex<Vec<(Vec<i64>, Vec<u64>)>>,
 }
+
+/// Slots per block of a [`LocalTally`]'s touched-block bitmap.
+const TALLY_BLOCK: usize = 64;
 
 impl Tally {
     pub fn new(len: usize) -> Tally {
@@ -58,7 +61,10 @@ impl Tally {
     /// A private accumulator for one batch of a parallel loop; adds to this tally when dropped.
     pub fn local(&self) -> LocalTally<'_> {
         let spare = self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let (sums, touched) = spare.unwrap_or_else(|| (vec![0; self.slots.len()], Vec::new()));
+        let (sums, touched) = spare.unwrap_or_else(|| {
+            let blocks = self.slots.len().div_ceil(TALLY_BLOCK);
+            (vec![0; self.slots.len()], vec![0; blocks.div_ceil(64)])
+        });
         LocalTally { tally: self, sums, touched }
     }
 }
@@ -67,30 +73,41 @@ impl Tally {
 pub struct LocalTally<'a> {
     tally: &'a Tally,
     sums: Vec<i64>,
-    /// Slots this batch added to (a slot may appear twice; merging takes each sum once).
-    touched: Vec<u32>,
+    /// One bit per block of [`TALLY_BLOCK`] slots this batch added to: merging visits only
+    /// those blocks, and marking one costs an OR into a bitmap small enough to stay in
+    /// cache (no branch, no list to grow).
+    touched: Vec<u64>,
 }
 
 impl LocalTally<'_> {
+    /// Brings slot `i` into cache ahead of an [`LocalTally::add`] (see [`crate::cache`]).
+    #[inline]
+    pub fn prefetch(&self, i: usize) {
+        crate::cache::prefetch(&self.sums, i);
+    }
+
     #[inline]
     pub fn add(&mut self, i: usize, v: i64) {
-        if v != 0 {
-            let sum = &mut self.sums[i];
-            if *sum == 0 {
-                self.touched.push(i as u32);
-            }
-            *sum += v;
-        }
+        self.sums[i] += v;
+        let block = i / TALLY_BLOCK;
+        self.touched[block / 64] |= 1 << (block % 64);
     }
 }
 
 impl Drop for LocalTally<'_> {
     fn drop(&mut self) {
-        for &i in &self.touched {
-            let v = std::mem::take(&mut self.sums[i as usize]);
-            self.tally.add(i as usize, v);
+        for (w, word) in self.touched.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                let block = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let start = block * TALLY_BLOCK;
+                let end = (start + TALLY_BLOCK).min(self.sums.len());
+                for (i, sum) in self.sums[start..end].iter_mut().enumerate() {
+                    self.tally.add(start + i, std::mem::take(sum));
+                }
+            }
         }
-        self.touched.clear();
         let buffers = (std::mem::take(&mut self.sums), std::mem::take(&mut self.touched));
         self.tally.spare.lock().unwrap_or_else(|e| e.into_inner()).push(buffers);
     }
@@ -252,6 +269,11 @@ impl ProducerBoard {
     #[inline]
     pub fn fob(&self, producer: u32, dest: usize) -> f64 {
         self.fob[dest * self.region.len() + producer as usize].price
+    }
+    /// Brings `producer`'s price to `dest` into cache ahead of reading it (see [`crate::cache`]).
+    #[inline]
+    pub fn prefetch_fob(&self, producer: u32, dest: usize) {
+        crate::cache::prefetch(&self.fob, dest * self.region.len() + producer as usize);
     }
     #[inline]
     pub fn fob_weight(&self, producer: u32, dest: usize) -> f64 {

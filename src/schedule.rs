@@ -116,7 +116,7 @@ fn phase_schedule(phase: Phase) -> Schedule {
                     matching::ration_producers,
                     matching::ration_retailers,
                     matching::publish_fill_ratios,
-                    matching::fill_baskets,
+                    matching::refund_baskets,
                     matching::fill_purchases,
                     matching::settle_producer_sales,
                     matching::settle_retail_sales,

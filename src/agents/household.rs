@@ -33,8 +33,6 @@ pub struct Shopping {
     /// This tick's budget, cents. Consumer sector `k` gets `floor(budget × its share)` (the
     /// share published in pricing), ordered from `choices()[k]`.
     pub budget: Money,
-    /// This tick's orders in all sectors together, cents.
-    pub ordered: Money,
     /// Known retailers, `per_sector` slots per consumer sector (retailer index or `NONE`),
     /// followed by this tick's choice in each consumer sector (`NONE`: nothing ordered).
     slots: SmallVec<[u32; INLINE_SLOTS]>,
@@ -50,13 +48,7 @@ impl Shopping {
         let mut slots: SmallVec<[u32; INLINE_SLOTS]> = SmallVec::with_capacity(known.len() + sectors);
         slots.extend_from_slice(known);
         slots.extend(std::iter::repeat_n(NONE, sectors));
-        Shopping {
-            budget: Money::ZERO,
-            ordered: Money::ZERO,
-            slots,
-            per_sector: per_sector as u16,
-            sectors: sectors as u16,
-        }
+        Shopping { budget: Money::ZERO, slots, per_sector: per_sector as u16, sectors: sectors as u16 }
     }
 
     pub fn sectors(&self) -> usize {

@@ -1,6 +1,11 @@
 //! Phase 4, household demand: each household sets a budget from smoothed income and cash,
 //! splits it over consumer sectors (CES shares published in pricing) and, in each sector,
 //! picks one of its known retailers by a logit draw on shelf price.
+//!
+//! A household pays for its orders when it places them. Matching refunds the unfilled part
+//! at retailers that ration (`matching::refund_baskets`), so what a household pays in the
+//! end is the filled part of its orders, as MODEL.md §4.6 says; paying up front only spares
+//! a pass over every household in the weeks when no retailer rations.
 
 use crate::agents::{AgentId, Cash, Household, Shopping};
 use crate::market::{Clock, Model, NONE, OrderBook, RetailerBoard};
@@ -12,13 +17,13 @@ use bevy_ecs::prelude::*;
 pub const MAX_KNOWN: usize = 32;
 
 /// Budget = min(cash, consume_income × smoothed income + consume_wealth × cash); orders in
-/// cents go to the chosen retailers' order tallies.
+/// cents go to the chosen retailers' order tallies and are paid from cash at once.
 pub fn plan_household_spending(
     clock: Res<Clock>,
     model: Res<Model>,
     rboard: Res<RetailerBoard>,
     book: Res<OrderBook>,
-    mut households: Query<(&AgentId, &Household, &mut Shopping, &Cash)>,
+    mut households: Query<(&AgentId, &Household, &mut Shopping, &mut Cash)>,
 ) {
     let sc = &*model.scenario;
     let b = &sc.behaviour;
@@ -27,7 +32,7 @@ pub fn plan_household_spending(
     let draws: Vec<DrawIndex> = (0..nc as u64).map(DrawIndex::new).collect();
     households.par_iter_mut().for_each_init(
         || book.retailer_ordered.local(),
-        |orders, (id, hh, mut shopping, cash)| {
+        |orders, (id, hh, mut shopping, mut cash)| {
             let shopping = &mut *shopping;
             let r = hh.region as usize;
             let held = cash.0.0.max(0);
@@ -52,7 +57,7 @@ pub fn plan_household_spending(
                     ordered += amount.0;
                 }
             }
-            shopping.ordered = Money(ordered);
+            cash.0 -= Money(ordered);
         },
     );
 }

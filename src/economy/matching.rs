@@ -54,21 +54,25 @@ pub fn publish_fill_ratios(
     }
 }
 
-/// Households pay for the filled share of their orders (rounded down to the cent). Where
-/// the retailer filled every order, that is the amount ordered; only orders at rationing
-/// retailers are recomputed and added to the retailer's tally (see
-/// [`OrderBook::retailer_paid`]).
-pub fn fill_baskets(
+/// Households paid for their orders when they placed them (demand); at a retailer that
+/// could not fill every order they get back what was not filled, and pay the filled share
+/// rounded down to the cent, which is added to the retailer's tally (see
+/// [`OrderBook::retailer_paid`]). In a week when every retailer fills every order, nobody
+/// is owed anything and the pass over households is skipped.
+pub fn refund_baskets(
     model: Res<Model>,
     rboard: Res<RetailerBoard>,
     book: Res<OrderBook>,
     mut households: Query<(&Household, &Shopping, &mut Cash)>,
 ) {
+    if rboard.fill_ratio.iter().all(|&fill| fill >= 1.0) {
+        return;
+    }
     let nc = model.consumer_sectors.len();
     households.par_iter_mut().for_each_init(
         || book.retailer_filled.local(),
         |filled, (hh, shopping, mut cash)| {
-            let mut unpaid = 0;
+            let mut refund = 0;
             for (k, &retailer) in shopping.choices().iter().enumerate() {
                 if retailer == NONE {
                     continue;
@@ -77,11 +81,13 @@ pub fn fill_baskets(
                 if fill < 1.0 {
                     let ordered = sector_amount(shopping.budget, rboard.sector_share[hh.region as usize * nc + k]);
                     let paid = Money::floor_cents(ordered.0 as f64 * fill);
-                    unpaid += ordered.0 - paid.0;
+                    refund += ordered.0 - paid.0;
                     filled.add(retailer as usize, paid.0);
                 }
             }
-            cash.0 -= shopping.ordered - Money(unpaid);
+            if refund != 0 {
+                cash.0 += Money(refund);
+            }
         },
     );
 }
@@ -100,6 +106,13 @@ pub fn fill_purchases(
         |filled, (home, mut purchasing, mut cash)| {
             let d = home.0 as usize;
             let purchasing = &mut *purchasing;
+            // Every supplier's fill ratio and tally slot asked for at once (see `crate::cache`).
+            for slot in purchasing.lines.iter().flat_map(|line| &line.suppliers) {
+                if slot.order_cents > 0 && slot.producer != NONE {
+                    crate::cache::prefetch(&board.fill_ratio, slot.producer as usize);
+                    filled.prefetch(book.pd(slot.producer as usize, d));
+                }
+            }
             for (li, line) in purchasing.lines.iter_mut().enumerate() {
                 for slot in &mut line.suppliers {
                     let ordered = std::mem::take(&mut slot.order_cents);

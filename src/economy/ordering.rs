@@ -63,6 +63,17 @@ impl Buyer<'_> {
         }
     }
 
+    /// Asks for the board prices and order tallies of every supplier of `lines` at once,
+    /// before they are read one by one: their misses then overlap.
+    pub fn prefetch(&self, lines: &[InputLine], orders: &LocalTally) {
+        for slot in lines.iter().flat_map(|line| &line.suppliers) {
+            if slot.producer != NONE {
+                self.board.prefetch_fob(slot.producer, self.region);
+                orders.prefetch(self.book.pd(slot.producer as usize, self.region));
+            }
+        }
+    }
+
     /// With probability `search_prob`, samples one producer of the line's sector (any
     /// region if tradable, else home) and replaces the costliest supplier when the sample is
     /// cheaper by more than `switch_threshold`.
@@ -284,6 +295,7 @@ pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Reta
             let demand = quantity_for(market.book.retailer_ordered.get(retailer.idx as usize), shelf.price);
             shelf.ordered = demand;
             let buyer = market.buyer(retailer.region as usize, id, search);
+            buyer.prefetch(&purchasing.lines, orders);
             let line = &mut purchasing.lines[0];
             line.forecast += b.forecast_smoothing * (demand - line.forecast);
             buyer.search(line, 0);
@@ -303,6 +315,7 @@ pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home,
             prod.planned = planned_output(&prod, b.output_cover_weeks, b.inventory_adjust);
             let buyer = market.buyer(home.0 as usize, id, search);
             let planned = prod.planned;
+            buyer.prefetch(&purchasing.lines, orders);
             for (i, line) in purchasing.lines.iter_mut().enumerate() {
                 line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);
                 buyer.search(line, i);
