@@ -327,7 +327,8 @@ impl Quotes {
 #[derive(Resource, Debug, Default)]
 pub struct RetailerBoard {
     pub price: Vec<f64>,
-    /// Logit weight of the retailer in household choice: price^(-elasticity).
+    /// Logit weight of the retailer in household choice: price^(-elasticity), clamped to
+    /// [1e-300, 1e300], or 0. Always finite and never negative (demand's pick relies on it).
     pub appeal: Vec<f64>,
     pub fill_ratio: Vec<f64>,
     /// Households' budget share by `[region][consumer slot]` this tick.

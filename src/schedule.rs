@@ -151,7 +151,7 @@ fn phase_schedule(phase: Phase) -> Schedule {
             );
         }
         Phase::Metrics => {
-            schedule.add_systems((metrics::sum_household_cash, metrics::measure).chain());
+            schedule.add_systems(metrics::measure);
         }
     }
     schedule

@@ -16,7 +16,7 @@ use bevy_ecs::prelude::*;
 use smallvec::SmallVec;
 
 pub use government::{Government, PolicyState, TariffSchedule};
-pub use household::{Household, Shopping};
+pub use household::{Budget, Household, KnownRetailers};
 pub use producer::Producer;
 pub use retailer::{Retailer, Shelf};
 pub use shipment::{Landing, Shipment};

@@ -7,8 +7,8 @@
 //! end is the filled part of its orders, as MODEL.md §4.6 says; paying up front only spares
 //! a pass over every household in the weeks when no retailer rations.
 
-use crate::agents::{AgentId, Cash, Household, Shopping};
-use crate::market::{Clock, Model, NONE, OrderBook, RetailerBoard};
+use crate::agents::{AgentId, Budget, Cash, Household, KnownRetailers};
+use crate::market::{Clock, Model, OrderBook, RetailerBoard};
 use crate::rng::{DrawIndex, Purpose, Stream, pick_weighted};
 use crate::units::Money;
 use bevy_ecs::prelude::*;
@@ -23,43 +23,80 @@ pub fn plan_household_spending(
     model: Res<Model>,
     rboard: Res<RetailerBoard>,
     book: Res<OrderBook>,
-    mut households: Query<(&AgentId, &Household, &mut Shopping, &mut Cash)>,
+    mut households: Query<(&AgentId, &Household, &KnownRetailers, &mut Budget, &mut Cash)>,
 ) {
-    let sc = &*model.scenario;
-    let b = &sc.behaviour;
-    let nc = model.consumer_sectors.len();
-    let stream = Stream::new(sc.seed, clock.tick as u64, Purpose::RetailerChoice);
-    let draws: Vec<DrawIndex> = (0..nc as u64).map(DrawIndex::new).collect();
+    let b = &model.scenario.behaviour;
+    let orders = Orders::new(&model, clock.tick, &rboard);
     households.par_iter_mut().for_each_init(
         || book.retailer_ordered.local(),
-        |orders, (id, hh, mut shopping, mut cash)| {
-            let shopping = &mut *shopping;
-            let r = hh.region as usize;
+        |tally, (id, hh, known, mut budget, mut cash)| {
             let held = cash.0.0.max(0);
             let wish = b.consume_income * hh.income + b.consume_wealth * cash.0.units();
-            let budget = Money::floor_cents(wish * crate::units::CENTS_PER_UNIT).0.min(held);
-            shopping.budget = Money(budget);
-            let key = stream.key(id.0);
-            let shares = &rboard.sector_share[r * nc..][..nc];
-            let n = shopping.per_sector();
-            let (known, choices) = shopping.known_and_choices_mut();
+            budget.0 = Money(Money::floor_cents(wish * crate::units::CENTS_PER_UNIT).0.min(held));
             let mut ordered = 0;
-            for (k, (choice, &share)) in choices.iter_mut().zip(shares).enumerate() {
-                *choice = NONE;
-                let amount = sector_amount(Money(budget), share);
-                if !amount.is_positive() {
-                    continue;
-                }
-                let known = &known[k * n..(k + 1) * n];
-                if let Some(i) = pick_known(known, &rboard.appeal, key.uniform_at(draws[k])) {
-                    *choice = known[i];
-                    orders.add(known[i] as usize, amount.0);
-                    ordered += amount.0;
-                }
-            }
+            orders.each(*id, hh.region as usize, known, budget.0, |retailer, amount| {
+                tally.add(retailer as usize, amount.0);
+                ordered += amount.0;
+            });
             cash.0 -= Money(ordered);
         },
     );
+}
+
+/// What households' orders this tick depend on besides their own state: the retailer
+/// choice draws, retailers' appeal and the sector budget shares. Demand places orders
+/// through it, and matching's refunds walk the very same orders again from it (none of
+/// these change in between), so a household's choices need not be stored.
+pub struct Orders<'a> {
+    stream: Stream,
+    /// One premixed draw index per consumer sector.
+    draws: Vec<DrawIndex>,
+    appeal: &'a [f64],
+    /// Budget shares by `[region][consumer slot]`.
+    shares: &'a [f64],
+    consumer_sectors: usize,
+}
+
+impl<'a> Orders<'a> {
+    pub fn new(model: &Model, tick: u32, rboard: &'a RetailerBoard) -> Orders<'a> {
+        let nc = model.consumer_sectors.len();
+        Orders {
+            stream: Stream::new(model.scenario.seed, tick as u64, Purpose::RetailerChoice),
+            draws: (0..nc as u64).map(DrawIndex::new).collect(),
+            appeal: &rboard.appeal,
+            shares: &rboard.sector_share,
+            consumer_sectors: nc,
+        }
+    }
+
+    /// Calls `order(retailer, amount)` for each consumer sector in which household `id` of
+    /// `region` orders this tick with `budget`: `amount` is the sector's part of the budget
+    /// ([`sector_amount`]) and `retailer` the one its draw picks among those it knows.
+    #[inline]
+    pub fn each(
+        &self,
+        id: AgentId,
+        region: usize,
+        known: &KnownRetailers,
+        budget: Money,
+        mut order: impl FnMut(u32, Money),
+    ) {
+        let key = self.stream.key(id.0);
+        let nc = self.consumer_sectors;
+        let shares = &self.shares[region * nc..][..nc];
+        let n = known.per_sector();
+        let all = known.all();
+        for (k, &share) in shares.iter().enumerate() {
+            let amount = sector_amount(budget, share);
+            if !amount.is_positive() {
+                continue;
+            }
+            let known = &all[k * n..(k + 1) * n];
+            if let Some(i) = pick_known(known, self.appeal, key.uniform_at(self.draws[k])) {
+                order(known[i], amount);
+            }
+        }
+    }
 }
 
 /// Which of its `known` retailers (`NONE` slots never) a household picks with the uniform
@@ -67,10 +104,10 @@ pub fn plan_household_spending(
 #[inline]
 pub fn pick_known(known: &[u32], appeal: &[f64], u: f64) -> Option<usize> {
     let weight = |j: u32| retailer_weight(appeal, j);
-    // Three known retailers (the default, and the flagship's) fill a fixed-size buffer the
-    // compiler unrolls; any other count takes the general loop. Both make the same pick.
+    // Three known retailers (the default, and the flagship's) take a pick written out for
+    // three; any other count takes the general loop. Both make the same pick.
     if let &[a, b, c] = known {
-        pick_weighted(&[weight(a), weight(b), weight(c)], u)
+        pick_of_three([weight(a), weight(b), weight(c)], u)
     } else {
         pick_known_general(known, appeal, u)
     }
@@ -85,10 +122,33 @@ fn pick_known_general(known: &[u32], appeal: &[f64], u: f64) -> Option<usize> {
     pick_weighted(weights, u)
 }
 
-/// A known retailer's weight in the pick: its appeal, 0 for an empty slot.
+/// [`pick_weighted`] of three weights that are finite and not negative, as retailers'
+/// appeal always is: the same running sums in the same order, so the same pick, without
+/// the checks for weights that cannot occur.
+#[inline]
+fn pick_of_three(w: [f64; 3], u: f64) -> Option<usize> {
+    let first_two = w[0] + w[1];
+    let total = first_two + w[2];
+    if total <= 0.0 || total.is_nan() {
+        return None;
+    }
+    let target = u * total;
+    let below = (w[0] <= target) as usize + (first_two <= target) as usize + (total <= target) as usize;
+    let last = if w[2] > 0.0 {
+        2
+    } else if w[1] > 0.0 {
+        1
+    } else {
+        0
+    };
+    Some(below.min(last))
+}
+
+/// A known retailer's weight in the pick: its appeal, 0 for an empty slot (`NONE` is past
+/// the end of the board, so one comparison serves for both).
 #[inline]
 fn retailer_weight(appeal: &[f64], j: u32) -> f64 {
-    if j == NONE { 0.0 } else { appeal[j as usize] }
+    appeal.get(j as usize).copied().unwrap_or(0.0)
 }
 
 /// What a household with `budget` orders in a sector with budget `share`: whole cents,
@@ -101,18 +161,21 @@ pub fn sector_amount(budget: Money, share: f64) -> Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::market::NONE;
     use crate::rng::DrawKey;
 
     #[test]
     fn the_three_retailer_pick_is_the_general_pick() {
-        let appeal = [0.0, 1.0, 0.5, 2.0, 1e-300, f64::INFINITY, 3.0];
+        // Appeal as the board holds it: finite, not negative, clamped to [1e-300, 1e300] or 0.
+        let appeal = [0.0, 1.0, 0.5, 2.0, 1e-300, 1e300, 3.0, 1e300, 0.0, 1e-300];
         for case in 0..20_000u64 {
             let key = DrawKey::new(1, case, 0, Purpose::Build);
             let known: Vec<u32> = (0..3)
                 .map(|i| if key.uniform(i) < 0.2 { NONE } else { key.below(10 + i, appeal.len() as u64) as u32 })
                 .collect();
-            let u = key.uniform(99);
-            assert_eq!(pick_known(&known, &appeal, u), pick_known_general(&known, &appeal, u), "{known:?} {u}");
+            for u in [key.uniform(99), 0.0, 0.5, 1.0 - f64::EPSILON / 2.0] {
+                assert_eq!(pick_known(&known, &appeal, u), pick_known_general(&known, &appeal, u), "{known:?} {u}");
+            }
         }
     }
 }

@@ -6,10 +6,11 @@
 use crate::agents::producer::Production;
 use crate::agents::{Cash, Government, Home, Household, Producer, Shelf, Staff};
 use crate::market::{EmployerBoard, Model, NONE, Transfers, Wages};
-use crate::metrics::Observed;
+use crate::metrics::{HouseholdCash, Observed};
 use crate::scenario::Recycling;
 use crate::units::{CENTS_PER_UNIT, Money};
 use bevy_ecs::prelude::*;
+use std::sync::Mutex;
 
 /// Wages: a Phillips curve anchors nominal demand. Each week the wage moves by
 /// `wage_flexibility` × (target unemployment − last week's unemployment), plus
@@ -107,17 +108,21 @@ pub fn recycle_revenue(
 }
 
 /// Households receive wages, dividends and transfers, and update their smoothed income.
+/// Nothing pays households after this, so the same pass sums what they hold by region
+/// for the metrics ([`HouseholdCash`]).
 pub fn receive_income(
     model: Res<Model>,
     wages: Res<Wages>,
     board: Res<EmployerBoard>,
     transfers: Res<Transfers>,
+    mut held: ResMut<HouseholdCash>,
     mut households: Query<(&mut Household, &mut Cash)>,
 ) {
     let smoothing = model.scenario.behaviour.income_smoothing;
+    let total = Mutex::new(vec![0i128; model.n_regions]);
     households.par_iter_mut().for_each_init(
-        || board.capital_paid.local(),
-        |capital, (mut hh, mut cash)| {
+        || (board.capital_paid.local(), HouseholdCash::batch(&total)),
+        |(capital, held), (mut hh, mut cash)| {
             let r = hh.region as usize;
             let mut income = transfers.per_household[r];
             if hh.employer != NONE {
@@ -132,9 +137,11 @@ pub fn receive_income(
                 capital.add(firm, paid_in);
             }
             cash.0 += Money(income - paid_in);
+            held.add(r, cash.0.0);
             hh.income += smoothing * (income as f64 / CENTS_PER_UNIT - hh.income);
         },
     );
+    held.by_region = total.into_inner().unwrap_or_else(|e| e.into_inner());
 }
 
 /// Firms receive what their owners paid in against capital calls.

@@ -4,8 +4,10 @@
 //! become shipments the buyer holds until they arrive, domestic fills arrive next tick.
 
 use crate::agents::producer::Production;
-use crate::agents::{Cash, Home, Household, Producer, Purchasing, Retailer, Shelf, Shipment, Shopping};
-use crate::economy::demand::sector_amount;
+use crate::agents::{
+    AgentId, Budget, Cash, Home, Household, KnownRetailers, Producer, Purchasing, Retailer, Shelf, Shipment,
+};
+use crate::economy::demand::Orders;
 use crate::market::{Clock, Model, NONE, OrderBook, ProducerBoard, RetailerBoard};
 use crate::units::{Money, quantity_for};
 use bevy_ecs::prelude::*;
@@ -60,31 +62,28 @@ pub fn publish_fill_ratios(
 /// [`OrderBook::retailer_paid`]). In a week when every retailer fills every order, nobody
 /// is owed anything and the pass over households is skipped.
 pub fn refund_baskets(
+    clock: Res<Clock>,
     model: Res<Model>,
     rboard: Res<RetailerBoard>,
     book: Res<OrderBook>,
-    mut households: Query<(&Household, &Shopping, &mut Cash)>,
+    mut households: Query<(&AgentId, &Household, &KnownRetailers, &Budget, &mut Cash)>,
 ) {
     if rboard.fill_ratio.iter().all(|&fill| fill >= 1.0) {
         return;
     }
-    let nc = model.consumer_sectors.len();
+    let orders = Orders::new(&model, clock.tick, &rboard);
     households.par_iter_mut().for_each_init(
         || book.retailer_filled.local(),
-        |filled, (hh, shopping, mut cash)| {
+        |filled, (id, hh, known, budget, mut cash)| {
             let mut refund = 0;
-            for (k, &retailer) in shopping.choices().iter().enumerate() {
-                if retailer == NONE {
-                    continue;
-                }
+            orders.each(*id, hh.region as usize, known, budget.0, |retailer, ordered| {
                 let fill = rboard.fill_ratio[retailer as usize];
                 if fill < 1.0 {
-                    let ordered = sector_amount(shopping.budget, rboard.sector_share[hh.region as usize * nc + k]);
                     let paid = Money::floor_cents(ordered.0 as f64 * fill);
                     refund += ordered.0 - paid.0;
                     filled.add(retailer as usize, paid.0);
                 }
-            }
+            });
             if refund != 0 {
                 cash.0 += Money(refund);
             }

@@ -137,7 +137,9 @@ pub fn publish_prices(
         let k = r.idx as usize;
         rboard.price[k] = shelf.price;
         let relative = shelf.price / model.base_retail_price[model.rs(r.region as usize, r.sector as usize)];
-        rboard.appeal[k] = relative.powf(-b.retailer_choice_elasticity).clamp(1e-300, 1e300);
+        let appeal = relative.powf(-b.retailer_choice_elasticity).clamp(1e-300, 1e300);
+        // NaN (no meaningful price) becomes 0, so the board holds only usable weights.
+        rboard.appeal[k] = if appeal > 0.0 { appeal } else { 0.0 };
     }
     // Households split budgets over sectors by CES on each sector's mean shelf price
     // relative to the base period: share ∝ budget_share × (P / P_base)^(1 − elasticity).

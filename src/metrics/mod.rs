@@ -13,7 +13,7 @@ pub use ledger::Ledger;
 
 use crate::agents::government::PolicyChange;
 use crate::agents::producer::Production;
-use crate::agents::{Cash, Government, Household, PolicyState, Producer, Purchasing, Retailer, Shelf, Staff};
+use crate::agents::{Cash, Government, PolicyState, Producer, Purchasing, Retailer, Shelf, Staff};
 use crate::economy::customs::CustomsLedger;
 use crate::market::{Clock, Model, OrderBook, ProducerBoard, TariffTable, Transfers, Wages};
 use crate::units::CENTS_PER_UNIT;
@@ -560,34 +560,42 @@ fn retail_price(c: &Cell) -> Option<f64> {
     }
 }
 
-/// Households' cash by region, cents, summed in parallel (integers, so in any order).
+/// Households' cash by region, cents, after this tick's last payment to them. Summed in
+/// parallel (integers, so in any order) by the pass that makes that payment
+/// (`income::receive_income`), which visits every household anyway.
 #[derive(Resource, Debug, Default)]
 pub struct HouseholdCash {
     pub by_region: Vec<i128>,
 }
 
-/// Sums households' cash by region before `measure`.
-pub fn sum_household_cash(model: Res<Model>, mut out: ResMut<HouseholdCash>, households: Query<(&Household, &Cash)>) {
-    /// One batch's sums, added to the total when the batch ends.
-    struct Partial<'a> {
-        sums: Vec<i128>,
-        total: &'a Mutex<Vec<i128>>,
+impl HouseholdCash {
+    /// Sums for one batch of a parallel pass, added to `total` when the batch ends.
+    pub fn batch(total: &Mutex<Vec<i128>>) -> CashBatch<'_> {
+        let n = total.lock().unwrap_or_else(|e| e.into_inner()).len();
+        CashBatch { sums: vec![0; n], total }
     }
-    impl Drop for Partial<'_> {
-        fn drop(&mut self) {
-            let mut total = self.total.lock().unwrap_or_else(|e| e.into_inner());
-            for (t, s) in total.iter_mut().zip(&self.sums) {
-                *t += s;
-            }
+}
+
+/// One batch's household cash by region (see [`HouseholdCash::batch`]).
+pub struct CashBatch<'a> {
+    sums: Vec<i128>,
+    total: &'a Mutex<Vec<i128>>,
+}
+
+impl CashBatch<'_> {
+    #[inline]
+    pub fn add(&mut self, region: usize, cents: i64) {
+        self.sums[region] += cents as i128;
+    }
+}
+
+impl Drop for CashBatch<'_> {
+    fn drop(&mut self) {
+        let mut total = self.total.lock().unwrap_or_else(|e| e.into_inner());
+        for (t, s) in total.iter_mut().zip(&self.sums) {
+            *t += s;
         }
     }
-    let nr = model.n_regions;
-    let total = Mutex::new(vec![0i128; nr]);
-    households.par_iter().for_each_init(
-        || Partial { sums: vec![0; nr], total: &total },
-        |partial, (hh, cash)| partial.sums[hh.region as usize] += cash.0.0 as i128,
-    );
-    out.by_region = total.into_inner().unwrap_or_else(|e| e.into_inner());
 }
 
 /// Clears the per-tick tallies agents add to; first system of the tick.

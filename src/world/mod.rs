@@ -438,7 +438,8 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         rows.push((
             id,
             Household { region: r as u16, employer, owner_of, income },
-            Shopping::new(&known, consumer_sectors.len()),
+            KnownRetailers::new(&known, consumer_sectors.len()),
+            Budget::default(),
             Cash(Money::from_units(cash)),
         ));
     }
