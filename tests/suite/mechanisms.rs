@@ -333,3 +333,32 @@ add = 0.3
     assert_eq!(table.expected_rate(HOME, PARTNER, GOODS, 5, 4), 0.2);
     assert_eq!(table.expected_rate(HOME, PARTNER, GOODS, 5, 3), 0.0);
 }
+
+#[test]
+fn households_pay_only_for_what_rationing_retailers_fill() {
+    // Goods capacity everywhere at a third of base demand, shops with little cover and no
+    // scarcity pricing: HOME's shops run short. Without dividends or capital calls, what
+    // households hold changes by exactly their income less what retailers were paid, so a
+    // household charged for an unfilled order shows.
+    let text = tiny(
+        "capacity_adjust = 0.0\ndividend_rate = 0.0\nretail_cover_weeks = 0.2\nscarcity_pricing = 0.0",
+        "[[capacity]]\nregion = \"HOME\"\nsector = \"GOODS\"\nmultiplier = 0.33\n\
+         [[capacity]]\nregion = \"PARTNER\"\nsector = \"GOODS\"\nmultiplier = 0.33\n\
+         [[capacity]]\nregion = \"THIRD\"\nsector = \"GOODS\"\nmultiplier = 0.33\n",
+    );
+    let sc = scenario(&text);
+    let (reports, mut sim) = run(&sc, true, Some(30));
+    let home: Vec<_> = reports.iter().map(|r| r.regions[HOME].clone()).collect();
+    let short = home.iter().filter(|r| r.shortage_rate > 0.01).count();
+    assert!(short >= 3, "HOME households were short in only {short} weeks");
+    for w in home.windows(2) {
+        let change = w[1].household_cash - w[0].household_cash;
+        let expected = w[1].household_income - w[1].consumption;
+        assert!(
+            (change - expected).abs() <= 1e-9 * w[1].household_cash.abs().max(1.0),
+            "households' cash moved by {change}, income less spending is {expected} (shortage {})",
+            w[1].shortage_rate
+        );
+    }
+    assert_eq!(sim.residuals().money_worst, 0);
+}
