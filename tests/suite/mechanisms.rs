@@ -347,7 +347,7 @@ fn households_pay_only_for_what_rationing_retailers_fill() {
          [[capacity]]\nregion = \"THIRD\"\nsector = \"GOODS\"\nmultiplier = 0.33\n",
     );
     let sc = scenario(&text);
-    let (reports, mut sim) = run(&sc, true, Some(30));
+    let (reports, sim) = run(&sc, true, Some(30));
     let home: Vec<_> = reports.iter().map(|r| r.regions[HOME].clone()).collect();
     let short = home.iter().filter(|r| r.shortage_rate > 0.01).count();
     assert!(short >= 3, "HOME households were short in only {short} weeks");
