@@ -79,6 +79,37 @@ impl<'a> Orders<'a> {
         region: usize,
         known: &KnownRetailers,
         budget: Money,
+        order: impl FnMut(u32, Money),
+    ) {
+        self.walk(id, region, known, budget, |_| true, order);
+    }
+
+    /// [`Orders::each`] for only the consumer sectors `k` with `sectors[k]` (one flag per
+    /// consumer sector): the orders in those sectors are the same, the others are skipped
+    /// without drawing (each sector has its own draw).
+    #[inline]
+    pub fn each_in(
+        &self,
+        id: AgentId,
+        region: usize,
+        known: &KnownRetailers,
+        budget: Money,
+        sectors: &[bool],
+        order: impl FnMut(u32, Money),
+    ) {
+        if sectors.contains(&true) {
+            self.walk(id, region, known, budget, |k| sectors[k], order);
+        }
+    }
+
+    #[inline]
+    fn walk(
+        &self,
+        id: AgentId,
+        region: usize,
+        known: &KnownRetailers,
+        budget: Money,
+        wanted: impl Fn(usize) -> bool,
         mut order: impl FnMut(u32, Money),
     ) {
         let key = self.stream.key(id.0);
@@ -87,6 +118,9 @@ impl<'a> Orders<'a> {
         let n = known.per_sector();
         let all = known.all();
         for (k, &share) in shares.iter().enumerate() {
+            if !wanted(k) {
+                continue;
+            }
             let amount = sector_amount(budget, share);
             if !amount.is_positive() {
                 continue;
@@ -127,6 +161,7 @@ fn pick_known_general(known: &[u32], appeal: &[f64], u: f64) -> Option<usize> {
 /// the checks for weights that cannot occur.
 #[inline]
 fn pick_of_three(w: [f64; 3], u: f64) -> Option<usize> {
+    debug_assert!(w.iter().all(|x| x.is_finite() && *x >= 0.0), "unusable appeal {w:?}");
     let first_two = w[0] + w[1];
     let total = first_two + w[2];
     if total <= 0.0 || total.is_nan() {

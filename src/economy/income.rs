@@ -122,7 +122,7 @@ pub fn receive_income(
     let total = Mutex::new(vec![0i128; model.n_regions]);
     households.par_iter_mut().for_each_init(
         || (board.capital_paid.local(), HouseholdCash::batch(&total)),
-        |(capital, held), (mut hh, mut cash)| {
+        |(capital, cash_by_region), (mut hh, mut cash)| {
             let r = hh.region as usize;
             let mut income = transfers.per_household[r];
             if hh.employer != NONE {
@@ -137,7 +137,7 @@ pub fn receive_income(
                 capital.add(firm, paid_in);
             }
             cash.0 += Money(income - paid_in);
-            held.add(r, cash.0.0);
+            cash_by_region.add(r, cash.0.0);
             hh.income += smoothing * (income as f64 / CENTS_PER_UNIT - hh.income);
         },
     );

@@ -71,12 +71,23 @@ pub fn refund_baskets(
     if rboard.fill_ratio.iter().all(|&fill| fill >= 1.0) {
         return;
     }
+    // Which [region][consumer sector] has a retailer that rationed: only there are
+    // households owed anything, so only there are their orders walked again.
+    let nc = model.consumer_sectors.len();
+    let ns = model.n_sectors;
+    let rationing: Vec<bool> = (0..model.n_regions * nc)
+        .map(|c| {
+            let range = rboard.by_region_sector[(c / nc) * ns + model.consumer_sectors[c % nc]].clone();
+            rboard.fill_ratio[range.start as usize..range.end as usize].iter().any(|&fill| fill < 1.0)
+        })
+        .collect();
     let orders = Orders::new(&model, clock.tick, &rboard);
     households.par_iter_mut().for_each_init(
         || book.retailer_filled.local(),
         |filled, (id, hh, known, budget, mut cash)| {
             let mut refund = 0;
-            orders.each(*id, hh.region as usize, known, budget.0, |retailer, ordered| {
+            let r = hh.region as usize;
+            orders.each_in(*id, r, known, budget.0, &rationing[r * nc..(r + 1) * nc], |retailer, ordered| {
                 let fill = rboard.fill_ratio[retailer as usize];
                 if fill < 1.0 {
                     let paid = Money::floor_cents(ordered.0 as f64 * fill);

@@ -338,8 +338,8 @@ add = 0.3
 fn households_pay_only_for_what_rationing_retailers_fill() {
     // Goods capacity everywhere at a third of base demand, shops with little cover and no
     // scarcity pricing: HOME's shops run short. Without dividends or capital calls, what
-    // households hold changes by exactly their income less what retailers were paid, so a
-    // household charged for an unfilled order shows.
+    // households hold changes by their income less what retailers were paid (checked to
+    // float precision of the region's cash), and money is conserved to the cent.
     let text = tiny(
         "capacity_adjust = 0.0\ndividend_rate = 0.0\nretail_cover_weeks = 0.2\nscarcity_pricing = 0.0",
         "[[capacity]]\nregion = \"HOME\"\nsector = \"GOODS\"\nmultiplier = 0.33\n\
