@@ -121,7 +121,7 @@ pub fn receive_income(
     let smoothing = model.scenario.behaviour.income_smoothing;
     let total = Mutex::new(vec![0i128; model.n_regions]);
     households.par_iter_mut().for_each_init(
-        || (board.capital_paid.local(), HouseholdCash::batch(&total)),
+        || (board.capital_paid.local(), HouseholdCash::batch(&total, model.n_regions)),
         |(capital, cash_by_region), (mut hh, mut cash)| {
             let r = hh.region as usize;
             let mut income = transfers.per_household[r];

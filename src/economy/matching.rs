@@ -68,9 +68,6 @@ pub fn refund_baskets(
     book: Res<OrderBook>,
     mut households: Query<(&AgentId, &Household, &KnownRetailers, &Budget, &mut Cash)>,
 ) {
-    if rboard.fill_ratio.iter().all(|&fill| fill >= 1.0) {
-        return;
-    }
     // Which [region][consumer sector] has a retailer that rationed: only there are
     // households owed anything, so only there are their orders walked again.
     let nc = model.consumer_sectors.len();
@@ -81,6 +78,9 @@ pub fn refund_baskets(
             rboard.fill_ratio[range.start as usize..range.end as usize].iter().any(|&fill| fill < 1.0)
         })
         .collect();
+    if !rationing.contains(&true) {
+        return;
+    }
     let orders = Orders::new(&model, clock.tick, &rboard);
     households.par_iter_mut().for_each_init(
         || book.retailer_filled.local(),

@@ -570,10 +570,10 @@ pub struct HouseholdCash {
 }
 
 impl HouseholdCash {
-    /// Sums for one batch of a parallel pass, added to `total` when the batch ends.
-    pub fn batch(total: &Mutex<Vec<i128>>) -> CashBatch<'_> {
-        let n = total.lock().unwrap_or_else(|e| e.into_inner()).len();
-        CashBatch { sums: vec![0; n], total }
+    /// Sums for one batch of a parallel pass over the households of `regions` regions,
+    /// added to `total` when the batch ends.
+    pub fn batch(total: &Mutex<Vec<i128>>, regions: usize) -> CashBatch<'_> {
+        CashBatch { sums: vec![0; regions], total }
     }
 }
 
