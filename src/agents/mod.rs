@@ -63,16 +63,14 @@ pub struct SupplierSlot {
     pub producer: u32,
     /// The producer's region (kept with it: every pass over slots needs it).
     pub origin: u16,
-    /// Cents ordered from it this tick.
+    /// Cents ordered from it this tick (set for every slot in ordering, kept until the
+    /// next ordering: the record of the last order).
     pub order_cents: i64,
     /// Its price to this buyer when the order was placed (what matching converts the
     /// filled cents to units at; prices do not change between ordering and matching).
     pub fob: f64,
     /// Its share of the line's orders (moves gradually toward the logit share).
     pub share: f64,
-    /// Last matching's order and fill, cents (kept for inspection and tests).
-    pub last_ordered: i64,
-    pub last_filled: i64,
 }
 
 /// One purchased good of a buyer: a producer's input or a retailer's merchandise.

@@ -124,16 +124,13 @@ pub fn fill_purchases(
                 }
             }
             for (li, line) in purchasing.lines.iter_mut().enumerate() {
-                for slot in &mut line.suppliers {
-                    let ordered = std::mem::take(&mut slot.order_cents);
-                    slot.last_ordered = ordered;
-                    slot.last_filled = 0;
+                for slot in &line.suppliers {
+                    let ordered = slot.order_cents;
                     if ordered <= 0 || slot.producer == NONE {
                         continue;
                     }
                     let p = slot.producer;
                     let paid = Money::floor_cents(ordered as f64 * board.fill_ratio[p as usize]);
-                    slot.last_filled = paid.0;
                     line.unfilled.0 += ordered - paid.0;
                     if !paid.is_positive() {
                         continue;

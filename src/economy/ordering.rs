@@ -139,7 +139,8 @@ impl Buyer<'_> {
         // its target share and front-loading, held inline like the line's suppliers.
         let mut priced: SmallVec<[Priced; INLINE_SUPPLIERS]> = SmallVec::with_capacity(line.suppliers.len());
         let mut total_weight = 0.0;
-        for slot in &line.suppliers {
+        for slot in &mut line.suppliers {
+            slot.order_cents = 0;
             let mut p = Priced { offer: None, target: 0.0, frontload: 0.0 };
             if slot.producer != NONE {
                 let offer = self.offer(slot.producer, slot.origin, s);

@@ -2,8 +2,8 @@
 //! HOME (0) buys GOODS (sector 0) from itself, PARTNER (1) and THIRD (2).
 
 use crate::common::*;
-use tradesim::agents::Purchasing;
 use tradesim::agents::producer::Production;
+use tradesim::agents::{Producer, Purchasing};
 use tradesim::market::ProducerBoard;
 
 const HOME: usize = 0;
@@ -82,16 +82,19 @@ fn rationing_splits_stock_proportionally_and_records_the_shortage() {
     let fill: Vec<f64> = board.fill_ratio.clone();
     let rationing: Vec<usize> = (0..fill.len()).filter(|&p| fill[p] < 0.999).collect();
     assert!(!rationing.is_empty(), "no producer rationed");
+    // Every buyer of a seller gets the same fraction of its order, rounded down to the
+    // cent: what each seller was paid is the sum of those fills over its buyers...
     let mut checked = 0;
+    let mut paid_to = vec![0i64; fill.len()];
     let mut query = world.query::<&Purchasing>();
     for purchasing in query.iter(world) {
         for line in &purchasing.lines {
             let mut unfilled = 0;
-            for slot in line.suppliers.iter().filter(|s| s.last_ordered > 0) {
+            for slot in line.suppliers.iter().filter(|s| s.order_cents > 0) {
                 let f = fill[slot.producer as usize];
-                // Every buyer of a seller gets the same fraction of its order, to the cent.
-                assert_eq!(slot.last_filled, (slot.last_ordered as f64 * f).floor() as i64);
-                unfilled += slot.last_ordered - slot.last_filled;
+                let filled = (slot.order_cents as f64 * f).floor() as i64;
+                paid_to[slot.producer as usize] += filled;
+                unfilled += slot.order_cents - filled;
                 if f < 0.999 {
                     checked += 1;
                 }
@@ -101,9 +104,12 @@ fn rationing_splits_stock_proportionally_and_records_the_shortage() {
         }
     }
     assert!(checked > 10, "only {checked} rationed orders seen");
-    // Sellers never ship more than they hold.
-    let mut producers = world.query::<&Production>();
-    assert!(producers.iter(world).all(|p| p.stock >= 0.0));
+    let mut producers = world.query::<(&Producer, &Production)>();
+    for (p, prod) in producers.iter(world) {
+        assert_eq!(prod.revenue, paid_to[p.idx as usize], "producer {} (fill {})", p.idx, fill[p.idx as usize]);
+        // Sellers never ship more than they hold.
+        assert!(prod.stock >= 0.0);
+    }
     let shortage =
         reports.last().unwrap().sectors.iter().find(|s| s.region == HOME && s.sector == GOODS).unwrap().shortage_rate;
     assert!(shortage > 0.01, "HOME goods shortage {shortage}");
