@@ -101,12 +101,11 @@ pub struct InputLine {
     /// Held inline for the default three suppliers per input (no pointer to chase per
     /// line in the ordering and matching passes); more spill to the heap.
     pub suppliers: SmallVec<[SupplierSlot; INLINE_SUPPLIERS]>,
-    /// This tick's flows: ordered and unfilled cents; units used up; domestic arrivals
-    /// (units as shipped, and the part lost in transport).
+    /// This tick's flows: ordered and unfilled cents; units used up; the part of domestic
+    /// arrivals lost in transport.
     pub ordered: Money,
     pub unfilled: Money,
     pub used: f64,
-    pub arrived_domestic: f64,
     pub arrived_domestic_loss: f64,
 }
 
@@ -128,7 +127,6 @@ impl InputLine {
             ordered: Money::ZERO,
             unfilled: Money::ZERO,
             used: 0.0,
-            arrived_domestic: 0.0,
             arrived_domestic_loss: 0.0,
         }
     }

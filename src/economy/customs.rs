@@ -76,7 +76,6 @@ fn receive_domestic(purchasing: &mut Purchasing, transport: f64) {
         let shipped = std::mem::take(&mut line.domestic_next);
         let value = std::mem::take(&mut line.domestic_next_value);
         let received = shipped / (1.0 + transport);
-        line.arrived_domestic = shipped;
         line.arrived_domestic_loss = shipped - received;
         line.receive(received, value.units(), false);
     }
