@@ -38,6 +38,10 @@ pub struct Tally {
 /// Slots per block of a [`LocalTally`]'s touched-block bitmap.
 const TALLY_BLOCK: usize = 64;
 
+/// Tallies up to this long merge every slot of a batch and keep no bitmap: scanning them
+/// costs less than marking blocks on every add.
+const DENSE_TALLY: usize = 1 << 17;
+
 impl Tally {
     pub fn new(len: usize) -> Tally {
         Tally { slots: (0..len).map(|_| AtomicI64::new(0)).collect(), spare: Mutex::new(Vec::new()) }
@@ -62,7 +66,7 @@ impl Tally {
     pub fn local(&self) -> LocalTally<'_> {
         let spare = self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let (sums, touched) = spare.unwrap_or_else(|| {
-            let blocks = self.slots.len().div_ceil(TALLY_BLOCK);
+            let blocks = if self.slots.len() <= DENSE_TALLY { 0 } else { self.slots.len().div_ceil(TALLY_BLOCK) };
             (vec![0; self.slots.len()], vec![0; blocks.div_ceil(64)])
         });
         LocalTally { tally: self, sums, touched }
@@ -75,7 +79,8 @@ pub struct LocalTally<'a> {
     sums: Vec<i64>,
     /// One bit per block of [`TALLY_BLOCK`] slots this batch added to: merging visits only
     /// those blocks, and marking one costs an OR into a bitmap small enough to stay in
-    /// cache (no branch, no list to grow).
+    /// cache (no branch, no list to grow). Empty for a tally of at most [`DENSE_TALLY`]
+    /// slots, which merges them all.
     touched: Vec<u64>,
 }
 
@@ -89,13 +94,20 @@ impl LocalTally<'_> {
     #[inline]
     pub fn add(&mut self, i: usize, v: i64) {
         self.sums[i] += v;
-        let block = i / TALLY_BLOCK;
-        self.touched[block / 64] |= 1 << (block % 64);
+        if !self.touched.is_empty() {
+            let block = i / TALLY_BLOCK;
+            self.touched[block / 64] |= 1 << (block % 64);
+        }
     }
 }
 
 impl Drop for LocalTally<'_> {
     fn drop(&mut self) {
+        if self.touched.is_empty() {
+            for (i, sum) in self.sums.iter_mut().enumerate() {
+                self.tally.add(i, std::mem::take(sum));
+            }
+        }
         for (w, word) in self.touched.iter_mut().enumerate() {
             let mut bits = std::mem::take(word);
             while bits != 0 {
@@ -404,4 +416,31 @@ pub struct Transfers {
     pub per_household: Vec<i64>,
     /// Aid per producer of the aided sector, cents, by region; with the sector.
     pub aid_per_producer: Vec<(usize, i64)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Batches add in any pattern, reuse each other's buffers, and the totals are the plain
+    /// sums, for a tally that merges every slot and for one that merges touched blocks.
+    #[test]
+    fn batch_tallies_sum_exactly() {
+        for len in [0, 1, 63, 64, 65, 5_000, DENSE_TALLY, DENSE_TALLY + 1, 3 * DENSE_TALLY + 17] {
+            let tally = Tally::new(len);
+            let mut expected = vec![0i64; len];
+            for batch in 0..4u64 {
+                let mut local = tally.local();
+                for k in 0..(len as u64).min(2_000) {
+                    let i = ((k * 7_919 + batch * 104_729) % len as u64) as usize;
+                    let v = (k as i64 % 11) - 5;
+                    local.add(i, v);
+                    expected[i] += v;
+                }
+            }
+            for (i, &e) in expected.iter().enumerate() {
+                assert_eq!(tally.get(i), e, "len {len}, slot {i}");
+            }
+        }
+    }
 }
