@@ -79,7 +79,7 @@ pub struct LocalTally<'a> {
     sums: Vec<i64>,
     /// One bit per block of [`TALLY_BLOCK`] slots this batch added to: merging visits only
     /// those blocks, and marking one costs an OR into a bitmap small enough to stay in
-    /// cache (no branch, no list to grow). Empty for a tally of at most [`DENSE_TALLY`]
+    /// cache (no list to grow). Empty for a tally of at most [`DENSE_TALLY`]
     /// slots, which merges them all.
     touched: Vec<u64>,
 }
