@@ -11,6 +11,10 @@ use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 /// Minor units (cents) per currency unit.
 pub const CENTS_PER_UNIT: f64 = 100.0;
 
+/// The most cents a conversion from floating point gives: 2^61, a quarter of `i64::MAX`,
+/// so that sums of a few saturated amounts still do not overflow.
+const CENTS_CAP: f64 = i64::MAX as f64 / 4.0;
+
 /// An amount of money in integer minor units (cents).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Money(pub i64);
@@ -27,8 +31,18 @@ impl Money {
     /// Cents rounded down from a non-negative cent amount in floating point.
     #[inline]
     pub fn floor_cents(cents: f64) -> Money {
-        // Truncation is the floor of a positive number (and needs no libm call).
-        if cents.is_finite() && cents > 0.0 { Money(cents.min(i64::MAX as f64 / 4.0) as i64) } else { Money::ZERO }
+        // Truncation is the floor of a positive number (and needs no libm call). The two
+        // comparisons are false for NaN, so the common case costs two compares and one
+        // conversion; the rare ones keep the saturating rule (above the cap: the cap; not
+        // finite or not positive: zero).
+        if cents > 0.0 && cents <= CENTS_CAP {
+            // SAFETY: `cents` is finite and in (0, 2^61], well inside i64's range.
+            Money(unsafe { cents.to_int_unchecked::<i64>() })
+        } else if cents > CENTS_CAP && cents.is_finite() {
+            Money(CENTS_CAP as i64)
+        } else {
+            Money::ZERO
+        }
     }
 
     /// The amount in currency units (for output only; never used to move money).
@@ -41,21 +55,28 @@ impl Money {
     }
 }
 
+/// `x.is_finite() && x > 0.0`, in two comparisons (both false for NaN) instead of a test
+/// of the exponent bits and a comparison.
+#[inline(always)]
+pub fn positive_finite(x: f64) -> bool {
+    x > 0.0 && x <= f64::MAX
+}
+
 /// Rounds a non-negative cent amount to the nearest integer; non-finite or negative gives 0.
 /// Amounts are capped far below `i64::MAX` so that sums of many of them cannot overflow.
 #[inline]
 pub fn to_cents(cents: f64) -> i64 {
-    if !(cents.is_finite() && cents > 0.0) {
-        return 0;
-    }
     // Half away from zero, as `f64::round`, without a libm call: the fractional part of a
-    // positive double is exact.
-    let cap = i64::MAX as f64 / 4.0;
-    if cents >= cap {
-        return cap as i64;
+    // positive double is exact. Both comparisons are false for NaN.
+    if cents > 0.0 && cents < CENTS_CAP {
+        // SAFETY: `cents` is finite and in (0, 2^61), well inside i64's range.
+        let whole = unsafe { cents.to_int_unchecked::<i64>() };
+        if cents - whole as f64 >= 0.5 { whole + 1 } else { whole }
+    } else if cents >= CENTS_CAP && cents.is_finite() {
+        CENTS_CAP as i64
+    } else {
+        0
     }
-    let whole = cents as i64;
-    if cents - whole as f64 >= 0.5 { whole + 1 } else { whole }
 }
 
 impl Add for Money {
@@ -152,6 +173,22 @@ mod tests {
         assert!(to_cents(1e300) > 0);
         assert_eq!(Money::from_units(12.345), Money(1235));
         assert_eq!(Money::floor_cents(99.99), Money(99));
+    }
+
+    #[test]
+    fn conversions_saturate_at_the_cap_and_refuse_what_is_not_finite() {
+        let cap = (i64::MAX as f64 / 4.0) as i64;
+        assert_eq!(cap, 1 << 61);
+        let below = f64::from_bits((cap as f64).to_bits() - 1);
+        for v in [below, cap as f64, (cap as f64) * 1.5, 1e300, f64::MAX] {
+            let expected = if v < cap as f64 { v as i64 } else { cap };
+            assert_eq!(to_cents(v), expected, "to_cents({v})");
+            assert_eq!(Money::floor_cents(v).0, expected, "floor_cents({v})");
+        }
+        for v in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -0.0, 0.0, -1e300, f64::MIN_POSITIVE] {
+            assert_eq!(to_cents(v), 0, "to_cents({v})");
+            assert_eq!(Money::floor_cents(v), Money::ZERO, "floor_cents({v})");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use crate::agents::{AgentId, Budget, Cash, Household, KnownRetailers};
 use crate::market::{Clock, Model, OrderBook, RetailerBoard};
-use crate::rng::{DrawIndex, Purpose, Stream, pick_weighted};
+use crate::rng::{DrawIndex, DrawKey, Purpose, Stream, pick_weighted};
 use crate::units::Money;
 use bevy_ecs::prelude::*;
 
@@ -110,14 +110,47 @@ impl<'a> Orders<'a> {
         known: &KnownRetailers,
         budget: Money,
         wanted: impl Fn(usize) -> bool,
-        mut order: impl FnMut(u32, Money),
+        order: impl FnMut(u32, Money),
     ) {
         let key = self.stream.key(id.0);
         let nc = self.consumer_sectors;
         let shares = &self.shares[region * nc..][..nc];
-        let n = known.per_sector();
         let all = known.all();
-        for (k, &share) in shares.iter().enumerate() {
+        debug_assert_eq!(all.len(), known.per_sector() * nc, "known retailers for every consumer sector");
+        // Three known retailers per sector (the default, and the flagship's) take the pick
+        // written out for three; any other count the general loop. Both make the same pick.
+        match known.per_sector() {
+            3 => {
+                let sectors = all.as_chunks::<3>().0.iter();
+                self.sectors(key, shares, sectors, budget, wanted, order, |known, u| {
+                    pick_of_three(weights(known, self.appeal), u)
+                });
+            }
+            0 => {}
+            n => {
+                let sectors = all.chunks_exact(n);
+                self.sectors(key, shares, sectors, budget, wanted, order, |known, u| {
+                    pick_known_general(known, self.appeal, u)
+                });
+            }
+        }
+    }
+
+    /// The loop of [`Orders::walk`] over consumer sectors, each with its known retailers
+    /// (`K` is `[u32; 3]` or `[u32]`) picked from by `pick`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn sectors<'k, K: AsRef<[u32]> + ?Sized + 'k>(
+        &self,
+        key: DrawKey,
+        shares: &[f64],
+        sectors: impl Iterator<Item = &'k K>,
+        budget: Money,
+        wanted: impl Fn(usize) -> bool,
+        mut order: impl FnMut(u32, Money),
+        pick: impl Fn(&K, f64) -> Option<usize>,
+    ) {
+        for (k, ((&share, known), &draw)) in shares.iter().zip(sectors).zip(&self.draws).enumerate() {
             if !wanted(k) {
                 continue;
             }
@@ -125,12 +158,17 @@ impl<'a> Orders<'a> {
             if !amount.is_positive() {
                 continue;
             }
-            let known = &all[k * n..(k + 1) * n];
-            if let Some(i) = pick_known(known, self.appeal, key.uniform_at(self.draws[k])) {
-                order(known[i], amount);
+            if let Some(i) = pick(known, key.uniform_at(draw)) {
+                order(known.as_ref()[i], amount);
             }
         }
     }
+}
+
+/// The weights of three known retailers: their appeal, 0 for an empty slot.
+#[inline]
+fn weights(known: &[u32; 3], appeal: &[f64]) -> [f64; 3] {
+    known.map(|j| retailer_weight(appeal, j))
 }
 
 /// Which of its `known` retailers (`NONE` slots never) a household picks with the uniform
@@ -197,7 +235,6 @@ pub fn sector_amount(budget: Money, share: f64) -> Money {
 mod tests {
     use super::*;
     use crate::market::NONE;
-    use crate::rng::DrawKey;
 
     #[test]
     fn the_three_retailer_pick_is_the_general_pick() {

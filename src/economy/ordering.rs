@@ -10,10 +10,9 @@ use crate::agents::{AgentId, Home, INLINE_SUPPLIERS, InputLine, Purchasing, Reta
 use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, Quote, Quotes, TariffTable};
 use crate::rng::{DrawKey, Purpose, Stream};
 use crate::scenario::Scenario;
-use crate::units::{CENTS_PER_UNIT, quantity_for, to_cents};
+use crate::units::{CENTS_PER_UNIT, positive_finite, quantity_for, to_cents};
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemParam;
-use smallvec::SmallVec;
 
 /// What a buyer needs to price and place its orders this tick.
 pub struct Buyer<'a> {
@@ -133,33 +132,51 @@ impl Buyer<'_> {
     /// landed cost each tick: buyers re-source gradually, not all at once. A supplier whose
     /// goods are boycotted outright loses its share at once.
     pub fn order(&self, line: &mut InputLine, cover_weeks: f64, orders: &mut LocalTally) {
+        // Each supplier as priced this tick, on the stack for the usual few suppliers.
+        let n = line.suppliers.len();
+        if n <= INLINE_SUPPLIERS {
+            let mut priced = [Priced::default(); INLINE_SUPPLIERS];
+            self.order_priced(line, cover_weeks, orders, &mut priced[..n]);
+        } else {
+            self.order_priced(line, cover_weeks, orders, &mut vec![Priced::default(); n]);
+        }
+    }
+
+    /// [`Buyer::order`] with `priced`, one entry per supplier of `line`, to work in.
+    #[inline(always)]
+    fn order_priced(&self, line: &mut InputLine, cover_weeks: f64, orders: &mut LocalTally, priced: &mut [Priced]) {
         let b = &self.sc.behaviour;
         let s = line.sector as usize;
-        // Each supplier's offer (none when it cannot be bought from) and logit weight, then
-        // its target share and front-loading, held inline like the line's suppliers.
-        let mut priced: SmallVec<[Priced; INLINE_SUPPLIERS]> = SmallVec::with_capacity(line.suppliers.len());
+        // Each supplier's offer (none when it cannot be bought from) and logit weight.
         let mut total_weight = 0.0;
-        for slot in &mut line.suppliers {
+        for (slot, p) in line.suppliers.iter_mut().zip(priced.iter_mut()) {
             slot.order_cents = 0;
-            let mut p = Priced { offer: None, target: 0.0, frontload: 0.0 };
-            if slot.producer != NONE {
-                let offer = self.offer(slot.producer, slot.origin, s);
-                if offer.cost.is_finite() && offer.cost > 0.0 {
-                    // The factored weight fob^(−σ)·quote^(−σ) can under- or overflow where
-                    // the product does not (extreme elasticities); then take the power of
-                    // the product.
-                    let w = if offer.weight.is_finite() && offer.weight > 0.0 {
-                        offer.weight
-                    } else {
-                        offer.cost.powf(-b.source_elasticity)
-                    };
-                    if w.is_finite() && w > 0.0 {
-                        p = Priced { offer: Some(offer), target: w, frontload: 0.0 };
-                        total_weight += w;
-                    }
-                }
+            if slot.producer == NONE {
+                continue;
             }
-            priced.push(p);
+            let q = self.quotes.get(self.region, slot.origin as usize, s);
+            let fob = self.board.fob(slot.producer, self.region);
+            let cost = fob * q.cost;
+            if !positive_finite(cost) {
+                continue;
+            }
+            // The factored weight fob^(−σ)·quote^(−σ) can under- or overflow where the
+            // product does not (extreme elasticities); then take the power of the product.
+            let weight = self.board.fob_weight(slot.producer, self.region) * q.weight;
+            let w = if positive_finite(weight) { weight } else { cost.powf(-b.source_elasticity) };
+            if positive_finite(w) {
+                *p = Priced {
+                    usable: true,
+                    lead: q.lead,
+                    fob,
+                    transport: q.transport,
+                    landed: fob * q.landed,
+                    pending_increase: q.pending_increase,
+                    target: w,
+                    frontload: 0.0,
+                };
+                total_weight += w;
+            }
         }
         if total_weight <= 0.0 {
             for slot in &mut line.suppliers {
@@ -167,30 +184,32 @@ impl Buyer<'_> {
             }
             return;
         }
+        // Target shares, and each share's step towards its target.
         let mut total_share = 0.0;
-        for (slot, p) in line.suppliers.iter_mut().zip(&mut priced) {
+        for (slot, p) in line.suppliers.iter_mut().zip(priced.iter_mut()) {
             p.target /= total_weight;
-            slot.share = if p.offer.is_some() { slot.share + b.source_adjust * (p.target - slot.share) } else { 0.0 };
+            slot.share = if p.usable { slot.share + b.source_adjust * (p.target - slot.share) } else { 0.0 };
             total_share += slot.share;
         }
-        for (slot, p) in line.suppliers.iter_mut().zip(&priced) {
-            slot.share = if total_share > 0.0 { slot.share / total_share } else { p.target };
-        }
+        // Shares summing to one; the line's lead time, replacement cost and front-loading.
         let mut lead = 0.0;
         let mut replacement = 0.0;
         let mut frontload_total = 0.0;
-        for (slot, p) in line.suppliers.iter().zip(&mut priced) {
-            let Some(offer) = p.offer else { continue };
+        for (slot, p) in line.suppliers.iter_mut().zip(priced.iter_mut()) {
+            slot.share = if total_share > 0.0 { slot.share / total_share } else { p.target };
+            if !p.usable {
+                continue;
+            }
             let share = slot.share;
-            lead += share * offer.lead as f64;
-            replacement += share * offer.landed;
-            if offer.pending_increase > 0.0 {
-                let strength = (offer.pending_increase / b.frontload_saturation).min(1.0);
+            lead += share * p.lead as f64;
+            replacement += share * p.landed;
+            if p.pending_increase > 0.0 {
+                let strength = (p.pending_increase / b.frontload_saturation).min(1.0);
                 p.frontload = b.frontload_weeks * line.forecast * share * strength;
                 frontload_total += p.frontload;
             }
         }
-        if replacement.is_finite() && replacement > 0.0 {
+        if positive_finite(replacement) {
             line.replacement_cost = replacement;
         }
         let wanted = line.forecast * (lead + cover_weeks) + frontload_total;
@@ -198,16 +217,18 @@ impl Buyer<'_> {
         let units = (line.forecast + b.inventory_adjust * (wanted - position)).max(0.0);
         let early = (b.inventory_adjust * frontload_total).min(units);
         let regular = units - early;
-        for (slot, p) in line.suppliers.iter_mut().zip(&priced) {
-            let Some(offer) = p.offer else { continue };
+        for (slot, p) in line.suppliers.iter_mut().zip(priced.iter()) {
+            if !p.usable {
+                continue;
+            }
             let mut want = regular * slot.share;
             if frontload_total > 0.0 {
                 want += early * p.frontload / frontload_total;
             }
-            let cents = to_cents(want * (1.0 + offer.transport) * offer.fob * CENTS_PER_UNIT);
+            let cents = to_cents(want * (1.0 + p.transport) * p.fob * CENTS_PER_UNIT);
             if cents > 0 {
                 slot.order_cents = cents;
-                slot.fob = offer.fob;
+                slot.fob = p.fob;
                 line.ordered.0 += cents;
                 orders.add(self.book.pd(slot.producer as usize, self.region), cents);
             }
@@ -215,11 +236,16 @@ impl Buyer<'_> {
     }
 }
 
-/// One supplier of a line as priced this tick: its offer (none when it cannot be bought
-/// from), its logit weight and then target share, and its front-loaded units.
-#[derive(Clone, Copy)]
+/// One supplier of a line as priced this tick: whether it can be bought from, what of its
+/// offer the order needs, its logit weight and then target share, and its front-loaded units.
+#[derive(Clone, Copy, Default)]
 struct Priced {
-    offer: Option<Offer>,
+    usable: bool,
+    lead: u32,
+    fob: f64,
+    transport: f64,
+    landed: f64,
+    pending_increase: f64,
     target: f64,
     frontload: f64,
 }
