@@ -13,7 +13,6 @@ pub mod shipment;
 
 use crate::units::Money;
 use bevy_ecs::prelude::*;
-use smallvec::SmallVec;
 
 pub use government::{Government, PolicyState, TariffSchedule};
 pub use household::{Budget, Household, KnownRetailers};
@@ -53,7 +52,8 @@ pub struct Staff {
     pub capital_call_per_owner: Money,
 }
 
-/// Supplier slots per line held without a heap allocation: the default `suppliers_per_input`.
+/// Supplier slots per line that ordering prices on the stack: the default
+/// `suppliers_per_input` (more take a heap buffer).
 pub const INLINE_SUPPLIERS: usize = 3;
 
 /// One supplier relationship of a buyer for one input.
@@ -73,7 +73,39 @@ pub struct SupplierSlot {
     pub share: f64,
 }
 
-/// One purchased good of a buyer: a producer's input or a retailer's merchandise.
+/// The supplier slots of all of a buyer's lines: `per_line` for each line, line by line
+/// (producer `NONE` for an empty slot). Search replaces slots; their number never changes.
+#[derive(Clone, Debug, Default)]
+pub struct Suppliers {
+    slots: Vec<SupplierSlot>,
+    per_line: usize,
+}
+
+impl Suppliers {
+    /// `per_line` empty slots for each of `lines` lines.
+    pub fn new(lines: usize, per_line: usize) -> Suppliers {
+        let empty = SupplierSlot { producer: crate::market::NONE, ..Default::default() };
+        Suppliers { slots: vec![empty; lines * per_line], per_line }
+    }
+
+    /// The slots of line `line`.
+    pub fn line(&self, line: usize) -> &[SupplierSlot] {
+        &self.slots[line * self.per_line..(line + 1) * self.per_line]
+    }
+
+    /// The slots of line `line`, to change.
+    pub fn line_mut(&mut self, line: usize) -> &mut [SupplierSlot] {
+        &mut self.slots[line * self.per_line..(line + 1) * self.per_line]
+    }
+
+    /// Every slot, line by line.
+    pub fn all(&self) -> &[SupplierSlot] {
+        &self.slots
+    }
+}
+
+/// One purchased good of a buyer: a producer's input or a retailer's merchandise. Its
+/// suppliers are kept apart, in [`Purchasing::suppliers`].
 #[derive(Clone, Debug)]
 pub struct InputLine {
     pub sector: u16,
@@ -98,9 +130,6 @@ pub struct InputLine {
     pub domestic_next_value: Money,
     /// Demand forecast for this good, units per tick.
     pub forecast: f64,
-    /// Held inline for the default three suppliers per input (no pointer to chase per
-    /// line in the ordering and matching passes); more spill to the heap.
-    pub suppliers: SmallVec<[SupplierSlot; INLINE_SUPPLIERS]>,
     /// This tick's flows: ordered and unfilled cents; units used up; the part of domestic
     /// arrivals lost in transport.
     pub ordered: Money,
@@ -110,7 +139,7 @@ pub struct InputLine {
 }
 
 impl InputLine {
-    pub fn new(sector: usize, per_unit: f64, slots: usize) -> InputLine {
+    pub fn new(sector: usize, per_unit: f64) -> InputLine {
         InputLine {
             sector: sector as u16,
             per_unit,
@@ -122,7 +151,6 @@ impl InputLine {
             domestic_next: 0.0,
             domestic_next_value: Money::ZERO,
             forecast: 0.0,
-            suppliers: smallvec::smallvec![SupplierSlot { producer: crate::market::NONE, ..Default::default() }; slots],
             replacement_cost: 1.0,
             ordered: Money::ZERO,
             unfilled: Money::ZERO,
@@ -164,6 +192,11 @@ impl InputLine {
 #[derive(Component, Clone, Debug, Default)]
 pub struct Purchasing {
     pub lines: Vec<InputLine>,
+    /// Each line's suppliers. Kept apart from the lines because only ordering and matching
+    /// read them: the passes that stream every line of the world (arrivals, pricing,
+    /// production, metrics) then carry no supplier bytes, and those passes are bound by
+    /// memory bandwidth.
+    pub suppliers: Suppliers,
     /// Foreign fills on their way, in dispatch order.
     pub shipments: Vec<Shipment>,
     /// This tick's customs clearances (summed into the customs ledger serially).
@@ -171,8 +204,15 @@ pub struct Purchasing {
 }
 
 impl Purchasing {
-    pub fn new(lines: Vec<InputLine>) -> Purchasing {
-        Purchasing { lines, shipments: Vec::new(), landings: Vec::new() }
+    /// A buyer of `lines`, with `per_line` empty supplier slots for each.
+    pub fn new(lines: Vec<InputLine>, per_line: usize) -> Purchasing {
+        let suppliers = Suppliers::new(lines.len(), per_line);
+        Purchasing { lines, suppliers, shipments: Vec::new(), landings: Vec::new() }
+    }
+
+    /// Each line with its supplier slots.
+    pub fn lines_with_suppliers(&mut self) -> impl Iterator<Item = (&mut InputLine, &mut [SupplierSlot])> {
+        self.lines.iter_mut().zip(self.suppliers.slots.chunks_exact_mut(self.suppliers.per_line.max(1)))
     }
 
     /// Recounts each line's units abroad from the shipments in transit.

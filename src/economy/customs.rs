@@ -85,7 +85,7 @@ fn receive_domestic(purchasing: &mut Purchasing, transport: f64) {
 /// (with in-transit grace) and the goods that survive transport enter stock. The buyer
 /// notes what it cleared, by origin and sector, for the customs ledger.
 fn clear_customs(purchasing: &mut Purchasing, cash: &mut Cash, i: usize, now: u32, sc: &Scenario, table: &TariffTable) {
-    let Purchasing { lines, shipments, landings } = purchasing;
+    let Purchasing { lines, shipments, landings, .. } = purchasing;
     landings.clear();
     if shipments.is_empty() {
         return;

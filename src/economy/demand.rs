@@ -27,18 +27,24 @@ pub fn plan_household_spending(
 ) {
     let b = &model.scenario.behaviour;
     let orders = Orders::new(&model, clock.tick, &rboard);
-    households.par_iter_mut().for_each_init(
+    // Whole runs of households at a time (table slices), so that the pass pays no
+    // per-household call or change-detection tick: nothing in tradesim reads change ticks.
+    let households = households.contiguous_par_iter_mut().expect("household components live in tables");
+    households.for_each_init(
         || book.retailer_ordered.local(),
-        |tally, (id, hh, known, mut budget, mut cash)| {
-            let held = cash.0.0.max(0);
-            let wish = b.consume_income * hh.income + b.consume_wealth * cash.0.units();
-            budget.0 = Money(Money::floor_cents(wish * crate::units::CENTS_PER_UNIT).0.min(held));
-            let mut ordered = 0;
-            orders.each(*id, hh.region as usize, known, budget.0, |retailer, amount| {
-                tally.add(retailer as usize, amount.0);
-                ordered += amount.0;
-            });
-            cash.0 -= Money(ordered);
+        |tally, (ids, hhs, known, mut budgets, mut cash)| {
+            let (budgets, cash) = (budgets.bypass_change_detection(), cash.bypass_change_detection());
+            for ((((id, hh), known), budget), cash) in ids.iter().zip(hhs).zip(known).zip(budgets).zip(cash) {
+                let held = cash.0.0.max(0);
+                let wish = b.consume_income * hh.income + b.consume_wealth * cash.0.units();
+                budget.0 = Money(Money::floor_cents(wish * crate::units::CENTS_PER_UNIT).0.min(held));
+                let mut ordered = 0;
+                orders.each(*id, hh.region as usize, known, budget.0, |retailer, amount| {
+                    tally.add(retailer as usize, amount.0);
+                    ordered += amount.0;
+                });
+                cash.0 -= Money(ordered);
+            }
         },
     );
 }

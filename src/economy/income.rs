@@ -120,25 +120,28 @@ pub fn receive_income(
 ) {
     let smoothing = model.scenario.behaviour.income_smoothing;
     let total = Mutex::new(vec![0i128; model.n_regions]);
-    households.par_iter_mut().for_each_init(
+    let households = households.contiguous_par_iter_mut().expect("household components live in tables");
+    households.for_each_init(
         || (board.capital_paid.local(), HouseholdCash::batch(&total, model.n_regions)),
-        |(capital, cash_by_region), (mut hh, mut cash)| {
-            let r = hh.region as usize;
-            let mut income = transfers.per_household[r];
-            if hh.employer != NONE {
-                income += wages.per_worker[r].0;
+        |(capital, cash_by_region), (mut hhs, mut cash)| {
+            for (hh, cash) in hhs.bypass_change_detection().iter_mut().zip(cash.bypass_change_detection()) {
+                let r = hh.region as usize;
+                let mut income = transfers.per_household[r];
+                if hh.employer != NONE {
+                    income += wages.per_worker[r].0;
+                }
+                let mut paid_in = 0;
+                if hh.owner_of != NONE {
+                    let firm = hh.owner_of as usize;
+                    income += board.dividend_per_owner[firm];
+                    // A capital call is paid from cash, as far as cash goes.
+                    paid_in = board.capital_call_per_owner[firm].min(cash.0.0 + income).max(0);
+                    capital.add(firm, paid_in);
+                }
+                cash.0 += Money(income - paid_in);
+                cash_by_region.add(r, cash.0.0);
+                hh.income += smoothing * (income as f64 / CENTS_PER_UNIT - hh.income);
             }
-            let mut paid_in = 0;
-            if hh.owner_of != NONE {
-                let firm = hh.owner_of as usize;
-                income += board.dividend_per_owner[firm];
-                // A capital call is paid from cash, as far as cash goes.
-                paid_in = board.capital_call_per_owner[firm].min(cash.0.0 + income).max(0);
-                capital.add(firm, paid_in);
-            }
-            cash.0 += Money(income - paid_in);
-            cash_by_region.add(r, cash.0.0);
-            hh.income += smoothing * (income as f64 / CENTS_PER_UNIT - hh.income);
         },
     );
     held.by_region = total.into_inner().unwrap_or_else(|e| e.into_inner());

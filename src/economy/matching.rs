@@ -82,21 +82,25 @@ pub fn refund_baskets(
         return;
     }
     let orders = Orders::new(&model, clock.tick, &rboard);
-    households.par_iter_mut().for_each_init(
+    let households = households.contiguous_par_iter_mut().expect("household components live in tables");
+    households.for_each_init(
         || book.retailer_filled.local(),
-        |filled, (id, hh, known, budget, mut cash)| {
-            let mut refund = 0;
-            let r = hh.region as usize;
-            orders.each_in(*id, r, known, budget.0, &rationing[r * nc..(r + 1) * nc], |retailer, ordered| {
-                let fill = rboard.fill_ratio[retailer as usize];
-                if fill < 1.0 {
-                    let paid = Money::floor_cents(ordered.0 as f64 * fill);
-                    refund += ordered.0 - paid.0;
-                    filled.add(retailer as usize, paid.0);
+        |filled, (ids, hhs, known, budgets, mut cash)| {
+            let rows = ids.iter().zip(hhs).zip(known).zip(budgets).zip(cash.bypass_change_detection());
+            for ((((id, hh), known), budget), cash) in rows {
+                let mut refund = 0;
+                let r = hh.region as usize;
+                orders.each_in(*id, r, known, budget.0, &rationing[r * nc..(r + 1) * nc], |retailer, ordered| {
+                    let fill = rboard.fill_ratio[retailer as usize];
+                    if fill < 1.0 {
+                        let paid = Money::floor_cents(ordered.0 as f64 * fill);
+                        refund += ordered.0 - paid.0;
+                        filled.add(retailer as usize, paid.0);
+                    }
+                });
+                if refund != 0 {
+                    cash.0 += Money(refund);
                 }
-            });
-            if refund != 0 {
-                cash.0 += Money(refund);
             }
         },
     );
@@ -112,19 +116,20 @@ pub fn fill_purchases(
 ) {
     let sc = &*model.scenario;
     buyers.par_iter_mut().for_each_init(
-        || book.producer_filled.local(),
+        || Box::new(book.producer_filled.local()),
         |filled, (home, mut purchasing, mut cash)| {
             let d = home.0 as usize;
             let purchasing = &mut *purchasing;
             // Every supplier's fill ratio and tally slot asked for at once (see `crate::cache`).
-            for slot in purchasing.lines.iter().flat_map(|line| &line.suppliers) {
+            for slot in purchasing.suppliers.all() {
                 if slot.order_cents > 0 && slot.producer != NONE {
                     crate::cache::prefetch(&board.fill_ratio, slot.producer as usize);
                     filled.prefetch(book.pd(slot.producer as usize, d));
                 }
             }
-            for (li, line) in purchasing.lines.iter_mut().enumerate() {
-                for slot in &line.suppliers {
+            let Purchasing { lines, suppliers, shipments, .. } = purchasing;
+            for (li, line) in lines.iter_mut().enumerate() {
+                for slot in suppliers.line(li) {
                     let ordered = slot.order_cents;
                     if ordered <= 0 || slot.producer == NONE {
                         continue;
@@ -145,7 +150,7 @@ pub fn fill_purchases(
                         line.domestic_next_value += paid;
                     } else {
                         line.abroad += shipped;
-                        purchasing.shipments.push(Shipment {
+                        shipments.push(Shipment {
                             seller: p,
                             line: li as u16,
                             origin: origin as u16,

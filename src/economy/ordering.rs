@@ -6,7 +6,7 @@
 //! increases that land after a supply's arrival raise its target (front-loading).
 
 use crate::agents::producer::Production;
-use crate::agents::{AgentId, Home, INLINE_SUPPLIERS, InputLine, Purchasing, Retailer, Shelf, SupplierSlot};
+use crate::agents::{AgentId, Home, INLINE_SUPPLIERS, InputLine, Purchasing, Retailer, Shelf, SupplierSlot, Suppliers};
 use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, Quote, Quotes, TariffTable};
 use crate::rng::{DrawKey, Purpose, Stream};
 use crate::scenario::Scenario;
@@ -64,8 +64,8 @@ impl Buyer<'_> {
 
     /// Asks for the board prices and order tallies of every supplier of `lines` at once,
     /// before they are read one by one: their misses then overlap.
-    pub fn prefetch(&self, lines: &[InputLine], orders: &LocalTally) {
-        for slot in lines.iter().flat_map(|line| &line.suppliers) {
+    pub fn prefetch(&self, suppliers: &Suppliers, orders: &LocalTally) {
+        for slot in suppliers.all() {
             if slot.producer != NONE {
                 self.board.prefetch_fob(slot.producer, self.region);
                 orders.prefetch(self.book.pd(slot.producer as usize, self.region));
@@ -76,7 +76,7 @@ impl Buyer<'_> {
     /// With probability `search_prob`, samples one producer of the line's sector (any
     /// region if tradable, else home) and replaces the costliest supplier when the sample is
     /// cheaper by more than `switch_threshold`.
-    pub fn search(&self, line: &mut InputLine, line_index: usize) {
+    pub fn search(&self, line: &InputLine, slots: &mut [SupplierSlot], line_index: usize) {
         let b = &self.sc.behaviour;
         let s = line.sector as usize;
         let key = self.search_key;
@@ -102,7 +102,7 @@ impl Buyer<'_> {
         }
         if candidate == NONE
             || self.board.capacity[candidate as usize] <= 0.0
-            || line.suppliers.iter().any(|slot| slot.producer == candidate)
+            || slots.iter().any(|slot| slot.producer == candidate)
         {
             return;
         }
@@ -112,7 +112,7 @@ impl Buyer<'_> {
         }
         let mut worst = None;
         let mut worst_cost = f64::NEG_INFINITY;
-        for (k, slot) in line.suppliers.iter().enumerate() {
+        for (k, slot) in slots.iter().enumerate() {
             let cost =
                 if slot.producer == NONE { f64::INFINITY } else { self.offer(slot.producer, slot.origin, s).cost };
             if cost > worst_cost {
@@ -123,7 +123,7 @@ impl Buyer<'_> {
         if let Some(k) = worst
             && cand_cost < worst_cost * (1.0 - b.switch_threshold).max(0.0)
         {
-            line.suppliers[k] = SupplierSlot { producer: candidate, origin, ..Default::default() };
+            slots[k] = SupplierSlot { producer: candidate, origin, ..Default::default() };
         }
     }
 
@@ -131,25 +131,32 @@ impl Buyer<'_> {
     /// moves a fraction `source_adjust` of the way to its logit share on (Armington-relative)
     /// landed cost each tick: buyers re-source gradually, not all at once. A supplier whose
     /// goods are boycotted outright loses its share at once.
-    pub fn order(&self, line: &mut InputLine, cover_weeks: f64, orders: &mut LocalTally) {
+    pub fn order(&self, line: &mut InputLine, slots: &mut [SupplierSlot], cover_weeks: f64, orders: &mut LocalTally) {
         // Each supplier as priced this tick, on the stack for the usual few suppliers.
-        let n = line.suppliers.len();
+        let n = slots.len();
         if n <= INLINE_SUPPLIERS {
             let mut priced = [Priced::default(); INLINE_SUPPLIERS];
-            self.order_priced(line, cover_weeks, orders, &mut priced[..n]);
+            self.order_priced(line, slots, cover_weeks, orders, &mut priced[..n]);
         } else {
-            self.order_priced(line, cover_weeks, orders, &mut vec![Priced::default(); n]);
+            self.order_priced(line, slots, cover_weeks, orders, &mut vec![Priced::default(); n]);
         }
     }
 
     /// [`Buyer::order`] with `priced`, one entry per supplier of `line`, to work in.
     #[inline(always)]
-    fn order_priced(&self, line: &mut InputLine, cover_weeks: f64, orders: &mut LocalTally, priced: &mut [Priced]) {
+    fn order_priced(
+        &self,
+        line: &mut InputLine,
+        slots: &mut [SupplierSlot],
+        cover_weeks: f64,
+        orders: &mut LocalTally,
+        priced: &mut [Priced],
+    ) {
         let b = &self.sc.behaviour;
         let s = line.sector as usize;
         // Each supplier's offer (none when it cannot be bought from) and logit weight.
         let mut total_weight = 0.0;
-        for (slot, p) in line.suppliers.iter_mut().zip(priced.iter_mut()) {
+        for (slot, p) in slots.iter_mut().zip(priced.iter_mut()) {
             slot.order_cents = 0;
             if slot.producer == NONE {
                 continue;
@@ -179,14 +186,14 @@ impl Buyer<'_> {
             }
         }
         if total_weight <= 0.0 {
-            for slot in &mut line.suppliers {
+            for slot in slots.iter_mut() {
                 slot.share = 0.0;
             }
             return;
         }
         // Target shares, and each share's step towards its target.
         let mut total_share = 0.0;
-        for (slot, p) in line.suppliers.iter_mut().zip(priced.iter_mut()) {
+        for (slot, p) in slots.iter_mut().zip(priced.iter_mut()) {
             p.target /= total_weight;
             slot.share = if p.usable { slot.share + b.source_adjust * (p.target - slot.share) } else { 0.0 };
             total_share += slot.share;
@@ -195,7 +202,7 @@ impl Buyer<'_> {
         let mut lead = 0.0;
         let mut replacement = 0.0;
         let mut frontload_total = 0.0;
-        for (slot, p) in line.suppliers.iter_mut().zip(priced.iter_mut()) {
+        for (slot, p) in slots.iter_mut().zip(priced.iter_mut()) {
             slot.share = if total_share > 0.0 { slot.share / total_share } else { p.target };
             if !p.usable {
                 continue;
@@ -217,7 +224,7 @@ impl Buyer<'_> {
         let units = (line.forecast + b.inventory_adjust * (wanted - position)).max(0.0);
         let early = (b.inventory_adjust * frontload_total).min(units);
         let regular = units - early;
-        for (slot, p) in line.suppliers.iter_mut().zip(priced.iter()) {
+        for (slot, p) in slots.iter_mut().zip(priced.iter()) {
             if !p.usable {
                 continue;
             }
@@ -317,16 +324,17 @@ pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Reta
     let b = &market.model.scenario.behaviour;
     let search = market.search_stream();
     retailers.par_iter_mut().for_each_init(
-        || market.book.producer_ordered.local(),
+        || Box::new(market.book.producer_ordered.local()),
         |orders, (id, retailer, mut shelf, mut purchasing)| {
             let demand = quantity_for(market.book.retailer_ordered.get(retailer.idx as usize), shelf.price);
             shelf.ordered = demand;
             let buyer = market.buyer(retailer.region as usize, id, search);
-            buyer.prefetch(&purchasing.lines, orders);
-            let line = &mut purchasing.lines[0];
+            buyer.prefetch(&purchasing.suppliers, orders);
+            let Purchasing { lines, suppliers, .. } = &mut *purchasing;
+            let (line, slots) = (&mut lines[0], suppliers.line_mut(0));
             line.forecast += b.forecast_smoothing * (demand - line.forecast);
-            buyer.search(line, 0);
-            buyer.order(line, b.retail_cover_weeks, orders);
+            buyer.search(line, slots, 0);
+            buyer.order(line, slots, b.retail_cover_weeks, orders);
         },
     );
 }
@@ -336,17 +344,17 @@ pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home,
     let b = &market.model.scenario.behaviour;
     let search = market.search_stream();
     producers.par_iter_mut().for_each_init(
-        || market.book.producer_ordered.local(),
+        || Box::new(market.book.producer_ordered.local()),
         |orders, (id, home, mut prod, mut purchasing)| {
             prod.forecast += b.forecast_smoothing * (prod.ordered - prod.forecast);
             prod.planned = planned_output(&prod, b.output_cover_weeks, b.inventory_adjust);
             let buyer = market.buyer(home.0 as usize, id, search);
             let planned = prod.planned;
-            buyer.prefetch(&purchasing.lines, orders);
-            for (i, line) in purchasing.lines.iter_mut().enumerate() {
+            buyer.prefetch(&purchasing.suppliers, orders);
+            for (i, (line, slots)) in purchasing.lines_with_suppliers().enumerate() {
                 line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);
-                buyer.search(line, i);
-                buyer.order(line, b.input_cover_weeks, orders);
+                buyer.search(line, slots, i);
+                buyer.order(line, slots, b.input_cover_weeks, orders);
             }
         },
     );

@@ -240,10 +240,10 @@ impl Plan {
     }
 }
 
-/// Gives a line its drawn suppliers, with equal order shares.
-fn set_slots(line: &mut InputLine, slots: &[u32], producer_region: &[u16]) {
+/// Gives a line's supplier slots its drawn suppliers, with equal order shares.
+fn set_slots(line_slots: &mut [SupplierSlot], slots: &[u32], producer_region: &[u16]) {
     let valid = slots.iter().filter(|&&p| p != NONE).count().max(1) as f64;
-    for (slot, &producer) in line.suppliers.iter_mut().zip(slots) {
+    for (slot, &producer) in line_slots.iter_mut().zip(slots) {
         slot.producer = producer;
         slot.origin = if producer == NONE { 0 } else { producer_region[producer as usize] };
         slot.share = if producer == NONE { 0.0 } else { 1.0 / valid };
@@ -322,15 +322,19 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         for (li, &(j, a)) in recipe.inputs.iter().enumerate() {
             let slots = &plan.producer_slots[p][li * k_sup..(li + 1) * k_sup];
             let (lead, landed, imported) = plan.slot_means(sc, &cal, slots, r, j);
-            let mut line = InputLine::new(j, a, k_sup);
+            let mut line = InputLine::new(j, a);
             line.forecast = a * x;
             line.stock = line.forecast * (lead + b.input_cover_weeks);
             line.imported_stock = line.stock * imported;
             line.cost_basis = landed;
             line.replacement_cost = landed;
-            set_slots(&mut line, slots, &producer_region);
             input_cost += a * landed;
             lines.push(line);
+        }
+        let mut purchasing = Purchasing::new(lines, k_sup);
+        for li in 0..recipe.inputs.len() {
+            let slots = &plan.producer_slots[p][li * k_sup..(li + 1) * k_sup];
+            set_slots(purchasing.suppliers.line_mut(li), slots, &producer_region);
         }
         let price = (1.0 + recipe.markup) * (wage[r] * l + input_cost);
         staff_needed.push((l * x).ceil().max(0.0) as u32);
@@ -353,7 +357,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
                 fill_ratio: 1.0,
                 ..Default::default()
             },
-            Purchasing::new(lines),
+            purchasing,
             Cash(Money::from_units(b.cash_buffer_weeks * x * price)),
             Staff { employer: p as u32, revenue_avg: x * price, ..Default::default() },
         ));
@@ -369,13 +373,14 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         let d = plan.sales[i];
         let slots = &plan.retailer_slots[i];
         let (lead, landed, imported) = plan.slot_means(sc, &cal, slots, r, s);
-        let mut line = InputLine::new(s, 1.0, k_sup);
+        let mut line = InputLine::new(s, 1.0);
         line.forecast = d;
         line.stock = d * (lead + b.retail_cover_weeks);
         line.imported_stock = line.stock * imported;
         line.cost_basis = landed;
         line.replacement_cost = landed;
-        set_slots(&mut line, slots, &producer_region);
+        let mut purchasing = Purchasing::new(vec![line], k_sup);
+        set_slots(purchasing.suppliers.line_mut(0), slots, &producer_region);
         let per_unit = retail_labour_per_unit[rs(r, s)];
         let price = (1.0 + b.retail_markup) * (landed + wage[r] * per_unit);
         base_retail_num[rs(r, s)] += price * d.max(1e-12);
@@ -387,7 +392,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
             Retailer { idx: i as u32, region: r as u16, sector: s as u16 },
             Home(r as u16),
             Shelf { price, target_price: price, fill_ratio: 1.0, ordered: d, ..Default::default() },
-            Purchasing::new(vec![line]),
+            purchasing,
             Cash(Money::from_units(b.cash_buffer_weeks * d * price)),
             Staff { employer: (n_producers + i) as u32, revenue_avg: d * price, ..Default::default() },
         ));

@@ -88,9 +88,9 @@ fn rationing_splits_stock_proportionally_and_records_the_shortage() {
     let mut paid_to = vec![0i64; fill.len()];
     let mut query = world.query::<&Purchasing>();
     for purchasing in query.iter(world) {
-        for line in &purchasing.lines {
+        for (li, line) in purchasing.lines.iter().enumerate() {
             let mut unfilled = 0;
-            for slot in line.suppliers.iter().filter(|s| s.order_cents > 0) {
+            for slot in purchasing.suppliers.line(li).iter().filter(|s| s.order_cents > 0) {
                 let f = fill[slot.producer as usize];
                 let filled = (slot.order_cents as f64 * f).floor() as i64;
                 paid_to[slot.producer as usize] += filled;
