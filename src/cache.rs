@@ -20,3 +20,31 @@ pub fn prefetch<T>(slice: &[T], i: usize) {
         }
     }
 }
+
+/// Bytes per cache line on the processors tradesim runs on.
+const LINE: usize = 64;
+
+/// Asks for all of `slice` (at most its first `MAX_LINES` cache lines): for an agent's
+/// heap data a few agents ahead of the one being worked on, which the processor cannot
+/// guess since each agent's data is its own allocation.
+#[inline(always)]
+pub fn prefetch_all<T>(slice: &[T]) {
+    const MAX_LINES: usize = 16;
+    let bytes = std::mem::size_of_val(slice).min(MAX_LINES * LINE);
+    let base = slice.as_ptr().cast::<u8>();
+    let mut at = 0;
+    while at < bytes {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            // SAFETY: as in `prefetch`; the address is inside `slice` besides.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(base.wrapping_add(at).cast::<i8>()) };
+        }
+        at += LINE;
+    }
+    let _ = base;
+}
+
+/// How many agents ahead a pass asks for the heap data of ([`prefetch_all`]): far enough
+/// for the memory to arrive before the pass gets there, near enough to stay in cache.
+pub const AHEAD: usize = 4;

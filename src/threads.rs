@@ -54,3 +54,18 @@ macro_rules! for_each_agent {
     }};
 }
 pub(crate) use for_each_agent;
+
+/// `for_each_agent!` over runs of agents (bevy's table slices): `f` gets each run's
+/// components as slices (`ContiguousMut` for `&mut` ones). Lets a pass ask for an agent's
+/// heap data a few agents ahead ([`crate::cache::prefetch_all`]).
+macro_rules! for_each_run {
+    ($query:ident, $f:expr) => {{
+        let f = $f;
+        if $query.iter().len() < $crate::threads::MIN_PARALLEL_AGENTS {
+            $query.contiguous_iter_mut().expect("agent components live in tables").for_each(&f);
+        } else {
+            $query.contiguous_par_iter_mut().expect("agent components live in tables").for_each(&f);
+        }
+    }};
+}
+pub(crate) use for_each_run;

@@ -60,10 +60,20 @@ pub fn receive_goods(
 ) {
     let sc = &*model.scenario;
     let now = clock.tick;
-    buyers.par_iter_mut().for_each(|(home, mut purchasing, mut cash)| {
-        let i = home.0 as usize;
-        receive_domestic(&mut purchasing, sc.transport_cost(i, i));
-        clear_customs(&mut purchasing, &mut cash, i, now, sc, &table);
+    // Runs of buyers at a time (table slices), asking for each buyer's lines and shipments
+    // a few buyers ahead: they are heap data of their own, one buyer after another.
+    let buyers = buyers.contiguous_par_iter_mut().expect("buyer components live in tables");
+    buyers.for_each(|(homes, mut purchasing, mut cash)| {
+        let (purchasing, cash) = (purchasing.bypass_change_detection(), cash.bypass_change_detection());
+        for k in 0..purchasing.len() {
+            if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
+                crate::cache::prefetch_all(&ahead.lines);
+                crate::cache::prefetch_all(&ahead.shipments);
+            }
+            let i = homes[k].0 as usize;
+            receive_domestic(&mut purchasing[k], sc.transport_cost(i, i));
+            clear_customs(&mut purchasing[k], &mut cash[k], i, now, sc, &table);
+        }
     });
 }
 

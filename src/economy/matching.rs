@@ -8,7 +8,8 @@ use crate::agents::{
     AgentId, Budget, Cash, Home, Household, KnownRetailers, Producer, Purchasing, Retailer, Shelf, Shipment,
 };
 use crate::economy::demand::Orders;
-use crate::market::{Clock, Model, NONE, OrderBook, ProducerBoard, RetailerBoard};
+use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, RetailerBoard};
+use crate::scenario::Scenario;
 use crate::units::{Money, quantity_for};
 use bevy_ecs::prelude::*;
 
@@ -115,55 +116,88 @@ pub fn fill_purchases(
     mut buyers: Query<(&Home, &mut Purchasing, &mut Cash)>,
 ) {
     let sc = &*model.scenario;
-    buyers.par_iter_mut().for_each_init(
-        || Box::new(book.producer_filled.local()),
-        |filled, (home, mut purchasing, mut cash)| {
-            let d = home.0 as usize;
-            let purchasing = &mut *purchasing;
-            // Every supplier's fill ratio and tally slot asked for at once (see `crate::cache`).
-            for slot in purchasing.suppliers.all() {
-                if slot.order_cents > 0 && slot.producer != NONE {
-                    crate::cache::prefetch(&board.fill_ratio, slot.producer as usize);
-                    filled.prefetch(book.pd(slot.producer as usize, d));
+    // Runs of buyers at a time, asking for each one's lines, suppliers and shipments a few
+    // buyers ahead (heap data of their own).
+    let buyers = buyers.contiguous_par_iter_mut().expect("buyer components live in tables");
+    buyers.for_each_init(
+        || book.producer_filled.local(),
+        |filled, (homes, mut purchasing, mut cash)| {
+            let (purchasing, cash) = (purchasing.bypass_change_detection(), cash.bypass_change_detection());
+            for k in 0..homes.len() {
+                if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
+                    crate::cache::prefetch_all(&ahead.lines);
+                    crate::cache::prefetch_all(ahead.suppliers.all());
                 }
-            }
-            let Purchasing { lines, suppliers, shipments, .. } = purchasing;
-            for (li, line) in lines.iter_mut().enumerate() {
-                for slot in suppliers.line(li) {
-                    let ordered = slot.order_cents;
-                    if ordered <= 0 || slot.producer == NONE {
-                        continue;
-                    }
-                    let p = slot.producer;
-                    let paid = Money::floor_cents(ordered as f64 * board.fill_ratio[p as usize]);
-                    line.unfilled.0 += ordered - paid.0;
-                    if !paid.is_positive() {
-                        continue;
-                    }
-                    cash.0 -= paid;
-                    filled.add(book.pd(p as usize, d), paid.0);
-                    let origin = slot.origin as usize;
-                    let shipped = quantity_for(paid.0, slot.fob);
-                    line.in_transit += shipped / (1.0 + sc.transport_cost(origin, d));
-                    if origin == d {
-                        line.domestic_next += shipped;
-                        line.domestic_next_value += paid;
-                    } else {
-                        line.abroad += shipped;
-                        shipments.push(Shipment {
-                            seller: p,
-                            line: li as u16,
-                            origin: origin as u16,
-                            quantity: shipped,
-                            value: paid,
-                            departed: clock.tick,
-                            arrives: clock.tick + sc.lead_time(origin, d),
-                        });
-                    }
-                }
+                fill_buyer(
+                    sc,
+                    &board,
+                    &book,
+                    clock.tick,
+                    homes[k].0 as usize,
+                    &mut purchasing[k],
+                    &mut cash[k],
+                    filled,
+                );
             }
         },
     );
+}
+
+/// One buyer (in region `d`) pays for the filled share of its orders, and its fills go in
+/// transit.
+#[allow(clippy::too_many_arguments)]
+fn fill_buyer(
+    sc: &Scenario,
+    board: &ProducerBoard,
+    book: &OrderBook,
+    now: u32,
+    d: usize,
+    purchasing: &mut Purchasing,
+    cash: &mut Cash,
+    filled: &mut LocalTally,
+) {
+    // Every supplier's fill ratio and tally slot asked for at once (see `crate::cache`).
+    for slot in purchasing.suppliers.all() {
+        if slot.order_cents > 0 && slot.producer != NONE {
+            crate::cache::prefetch(&board.fill_ratio, slot.producer as usize);
+            filled.prefetch(book.pd(slot.producer as usize, d));
+        }
+    }
+    let Purchasing { lines, suppliers, shipments, .. } = purchasing;
+    for (li, line) in lines.iter_mut().enumerate() {
+        for slot in suppliers.line(li) {
+            let ordered = slot.order_cents;
+            if ordered <= 0 || slot.producer == NONE {
+                continue;
+            }
+            let p = slot.producer;
+            let paid = Money::floor_cents(ordered as f64 * board.fill_ratio[p as usize]);
+            line.unfilled.0 += ordered - paid.0;
+            if !paid.is_positive() {
+                continue;
+            }
+            cash.0 -= paid;
+            filled.add(book.pd(p as usize, d), paid.0);
+            let origin = slot.origin as usize;
+            let shipped = quantity_for(paid.0, slot.fob);
+            line.in_transit += shipped / (1.0 + sc.transport_cost(origin, d));
+            if origin == d {
+                line.domestic_next += shipped;
+                line.domestic_next_value += paid;
+            } else {
+                line.abroad += shipped;
+                shipments.push(Shipment {
+                    seller: p,
+                    line: li as u16,
+                    origin: origin as u16,
+                    quantity: shipped,
+                    value: paid,
+                    departed: now,
+                    arrives: now + sc.lead_time(origin, d),
+                });
+            }
+        }
+    }
 }
 
 /// Producers collect payment and ship: stock falls by the units paid for at each destination's price.

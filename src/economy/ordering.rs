@@ -343,18 +343,26 @@ pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Reta
 pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home, &mut Production, &mut Purchasing)>) {
     let b = &market.model.scenario.behaviour;
     let search = market.search_stream();
-    producers.par_iter_mut().for_each_init(
-        || Box::new(market.book.producer_ordered.local()),
-        |orders, (id, home, mut prod, mut purchasing)| {
-            prod.forecast += b.forecast_smoothing * (prod.ordered - prod.forecast);
-            prod.planned = planned_output(&prod, b.output_cover_weeks, b.inventory_adjust);
-            let buyer = market.buyer(home.0 as usize, id, search);
-            let planned = prod.planned;
-            buyer.prefetch(&purchasing.suppliers, orders);
-            for (i, (line, slots)) in purchasing.lines_with_suppliers().enumerate() {
-                line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);
-                buyer.search(line, slots, i);
-                buyer.order(line, slots, b.input_cover_weeks, orders);
+    // Runs of producers at a time (table slices). Asking for lines and suppliers a few
+    // producers ahead, as the passes that stream lines do, bought nothing measurable here:
+    // what ordering waits on is its suppliers' board prices and tally slots.
+    let producers = producers.contiguous_par_iter_mut().expect("producer components live in tables");
+    producers.for_each_init(
+        || market.book.producer_ordered.local(),
+        |orders, (ids, homes, mut prods, mut purchasing)| {
+            let (prods, purchasing) = (prods.bypass_change_detection(), purchasing.bypass_change_detection());
+            for k in 0..ids.len() {
+                let (prod, purchasing) = (&mut prods[k], &mut purchasing[k]);
+                prod.forecast += b.forecast_smoothing * (prod.ordered - prod.forecast);
+                prod.planned = planned_output(prod, b.output_cover_weeks, b.inventory_adjust);
+                let buyer = market.buyer(homes[k].0 as usize, &ids[k], search);
+                let planned = prod.planned;
+                buyer.prefetch(&purchasing.suppliers, orders);
+                for (i, (line, slots)) in purchasing.lines_with_suppliers().enumerate() {
+                    line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);
+                    buyer.search(line, slots, i);
+                    buyer.order(line, slots, b.input_cover_weeks, orders);
+                }
             }
         },
     );

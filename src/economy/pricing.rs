@@ -6,8 +6,9 @@ use crate::agents::producer::Production;
 use crate::agents::{AgentId, Producer, Purchasing, Retailer, Shelf};
 use crate::market::{Clock, Fob, Model, ProducerBoard, RetailerBoard, TariffTable, Wages};
 use crate::rng::{Purpose, Stream};
-use crate::threads::for_each_agent;
+use crate::threads::{for_each_agent, for_each_run};
 use crate::units::{MAX_PRICE, MIN_PRICE};
+use bevy_ecs::change_detection::ContiguousMut;
 use bevy_ecs::prelude::*;
 
 /// Producer price: p ← p + adjust × ((1 + markup) × unit cost × scarcity − p), where unit
@@ -19,14 +20,26 @@ pub fn set_producer_prices(
     mut producers: Query<(&Producer, &mut Production, &Purchasing)>,
 ) {
     let b = &model.scenario.behaviour;
-    for_each_agent!(producers, |(producer, mut prod, purchasing): (&Producer, Mut<Production>, &Purchasing)| {
-        let wage = wages.per_worker[producer.region as usize].units();
-        let inputs: f64 = purchasing.lines.iter().map(|l| l.per_unit * l.replacement_cost).sum();
-        prod.unit_cost = wage * prod.labour_per_unit + inputs;
-        let scarcity = 1.0 + b.scarcity_pricing * (1.0 - prod.fill_ratio).clamp(0.0, 1.0);
-        let target = (1.0 + prod.markup) * prod.unit_cost * scarcity;
-        let price = prod.price + b.producer_price_adjust * (target - prod.price);
-        prod.price = if price.is_finite() { price.clamp(MIN_PRICE, MAX_PRICE) } else { prod.price };
+    for_each_run!(producers, |(producers, mut prods, purchasing): (
+        &[Producer],
+        ContiguousMut<Production>,
+        &[Purchasing]
+    )| {
+        let prods = prods.bypass_change_detection();
+        for k in 0..producers.len() {
+            // Each producer's lines are heap data of their own: asked for a few ahead.
+            if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
+                crate::cache::prefetch_all(&ahead.lines);
+            }
+            let prod = &mut prods[k];
+            let wage = wages.per_worker[producers[k].region as usize].units();
+            let inputs: f64 = purchasing[k].lines.iter().map(|l| l.per_unit * l.replacement_cost).sum();
+            prod.unit_cost = wage * prod.labour_per_unit + inputs;
+            let scarcity = 1.0 + b.scarcity_pricing * (1.0 - prod.fill_ratio).clamp(0.0, 1.0);
+            let target = (1.0 + prod.markup) * prod.unit_cost * scarcity;
+            let price = prod.price + b.producer_price_adjust * (target - prod.price);
+            prod.price = if price.is_finite() { price.clamp(MIN_PRICE, MAX_PRICE) } else { prod.price };
+        }
     });
 }
 

@@ -257,7 +257,11 @@ impl FirmSums {
 
     fn producers(rows: &[ProducerRow], nr: usize, ns: usize, wages: &Wages) -> FirmSums {
         let mut sums = FirmSums::new(nr, ns);
-        for &(p, prod, purchasing, cash, staff) in rows {
+        for (k, &(p, prod, purchasing, cash, staff)) in rows.iter().enumerate() {
+            // Each producer's lines are heap data of their own: asked for a few ahead.
+            if let Some(ahead) = rows.get(k + crate::cache::AHEAD) {
+                crate::cache::prefetch_all(&ahead.2.lines);
+            }
             let (r, s) = (p.region as usize, p.sector as usize);
             sums.firm(r, cash, staff, wages);
             let c = &mut sums.cells[r * ns + s];
