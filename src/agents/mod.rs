@@ -214,14 +214,4 @@ impl Purchasing {
     pub fn lines_with_suppliers(&mut self) -> impl Iterator<Item = (&mut InputLine, &mut [SupplierSlot])> {
         self.lines.iter_mut().zip(self.suppliers.slots.chunks_exact_mut(self.suppliers.per_line.max(1)))
     }
-
-    /// Recounts each line's units abroad from the shipments in transit.
-    pub fn recount_abroad(&mut self) {
-        for line in &mut self.lines {
-            line.abroad = 0.0;
-        }
-        for ship in &self.shipments {
-            self.lines[ship.line as usize].abroad += ship.quantity;
-        }
-    }
 }

@@ -7,6 +7,7 @@ use crate::market::{Clock, Model, TariffTable};
 use crate::scenario::Scenario;
 use crate::units::{Money, to_cents};
 use bevy_ecs::prelude::*;
+use smallvec::SmallVec;
 
 /// Trade cleared through customs this tick, `[importer][exporter][sector]`.
 #[derive(Resource, Debug, Clone)]
@@ -100,12 +101,18 @@ fn clear_customs(purchasing: &mut Purchasing, cash: &mut Cash, i: usize, now: u3
     if shipments.is_empty() {
         return;
     }
-    // Lands what is due and keeps the rest, in dispatch order.
+    // Lands what is due and keeps the rest, in dispatch order. The same pass sums each
+    // line's units still abroad over the kept shipments, in order: exactly what a recount
+    // after the landings gives, without a second pass over the shipments.
+    let mut abroad: SmallVec<[f64; 8]> = smallvec::smallvec![0.0; lines.len()];
     let mut kept = 0;
     for k in 0..shipments.len() {
         let ship = shipments[k];
         if ship.arrives > now {
-            shipments[kept] = ship;
+            abroad[ship.line as usize] += ship.quantity;
+            if kept != k {
+                shipments[kept] = ship;
+            }
             kept += 1;
             continue;
         }
@@ -134,11 +141,23 @@ fn clear_customs(purchasing: &mut Purchasing, cash: &mut Cash, i: usize, now: u3
             }),
         }
     }
-    let changed = kept < shipments.len();
-    shipments.truncate(kept);
-    if changed {
-        purchasing.recount_abroad();
+    if kept < shipments.len() {
+        shipments.truncate(kept);
+        for (line, abroad) in lines.iter_mut().zip(abroad) {
+            line.abroad = abroad;
+        }
     }
+    debug_assert!(abroad_matches_shipments(lines, shipments), "a line's units abroad drifted from its shipments");
+}
+
+/// Whether every line's units abroad are, to the bit, its shipments' quantities summed in
+/// dispatch order: what the fused sum above keeps, and what matching's dispatches add to.
+fn abroad_matches_shipments(lines: &[crate::agents::InputLine], shipments: &[crate::agents::Shipment]) -> bool {
+    let mut sums = vec![0.0; lines.len()];
+    for ship in shipments {
+        sums[ship.line as usize] += ship.quantity;
+    }
+    lines.iter().zip(&sums).all(|(line, sum)| line.abroad.to_bits() == sum.to_bits())
 }
 
 /// Sums buyers' clearances into the customs ledger (serially, in query order, so the float
