@@ -128,6 +128,11 @@ pub fn fill_purchases(
                     crate::cache::prefetch_all(&ahead.lines);
                     crate::cache::prefetch_all(ahead.suppliers.all());
                 }
+                // Half as far ahead, what those slots point at: fill ratios and tally slots.
+                let next = if k == 0 { 0..FILLS_AHEAD + 1 } else { k + FILLS_AHEAD..k + FILLS_AHEAD + 1 };
+                for j in next.filter(|&j| j < homes.len()) {
+                    prefetch_fills(&board, &book, homes[j].0 as usize, &purchasing[j], filled);
+                }
                 fill_buyer(
                     sc,
                     &board,
@@ -143,6 +148,21 @@ pub fn fill_purchases(
     );
 }
 
+/// How many buyers ahead matching asks for the fill ratios and tally slots a buyer's
+/// orders will read (see `crate::cache`).
+const FILLS_AHEAD: usize = 2;
+
+/// Asks for the fill ratio and payment-tally slot of every supplier a buyer in region `d`
+/// ordered from.
+fn prefetch_fills(board: &ProducerBoard, book: &OrderBook, d: usize, purchasing: &Purchasing, filled: &LocalTally) {
+    for slot in purchasing.suppliers.all() {
+        if slot.order_cents > 0 && slot.producer != NONE {
+            crate::cache::prefetch(&board.fill_ratio, slot.producer as usize);
+            filled.prefetch(book.pd(slot.producer as usize, d));
+        }
+    }
+}
+
 /// One buyer (in region `d`) pays for the filled share of its orders, and its fills go in
 /// transit.
 #[allow(clippy::too_many_arguments)]
@@ -156,13 +176,6 @@ fn fill_buyer(
     cash: &mut Cash,
     filled: &mut LocalTally,
 ) {
-    // Every supplier's fill ratio and tally slot asked for at once (see `crate::cache`).
-    for slot in purchasing.suppliers.all() {
-        if slot.order_cents > 0 && slot.producer != NONE {
-            crate::cache::prefetch(&board.fill_ratio, slot.producer as usize);
-            filled.prefetch(book.pd(slot.producer as usize, d));
-        }
-    }
     let Purchasing { lines, suppliers, shipments, .. } = purchasing;
     for (li, line) in lines.iter_mut().enumerate() {
         for slot in suppliers.line(li) {
