@@ -8,7 +8,7 @@
 use crate::agents::producer::Production;
 use crate::agents::{AgentId, Home, INLINE_SUPPLIERS, InputLine, Purchasing, Retailer, Shelf, SupplierSlot, Suppliers};
 use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, Quote, Quotes, TariffTable};
-use crate::rng::{DrawKey, Purpose, Stream};
+use crate::rng::{DrawIndex, DrawKey, Purpose, Stream};
 use crate::scenario::Scenario;
 use crate::units::{CENTS_PER_UNIT, positive_finite, quantity_for, to_cents};
 use bevy_ecs::prelude::*;
@@ -25,6 +25,8 @@ pub struct Buyer<'a> {
     pub region: usize,
     /// This buyer's supplier-search draws this tick.
     pub search_key: DrawKey,
+    /// The premixed index of line `k`'s search draw (index `4k`), for the first lines.
+    pub search_draws: &'a [DrawIndex],
 }
 
 /// A supplier as a buyer sees it this tick.
@@ -76,14 +78,22 @@ impl Buyer<'_> {
     /// With probability `search_prob`, samples one producer of the line's sector (any
     /// region if tradable, else home) and replaces the costliest supplier when the sample is
     /// cheaper by more than `switch_threshold`.
+    #[inline]
     pub fn search(&self, line: &InputLine, slots: &mut [SupplierSlot], line_index: usize) {
+        let base = line_index as u64 * 4;
+        let draw = self.search_draws.get(line_index).copied().unwrap_or_else(|| DrawIndex::new(base));
+        if self.search_key.uniform_at(draw) < self.sc.behaviour.search_prob {
+            self.sample_supplier(line, slots, base);
+        }
+    }
+
+    /// [`Buyer::search`] once its draw says search: the sample and the switch, with the
+    /// line's draws from index `base`.
+    #[inline(never)]
+    fn sample_supplier(&self, line: &InputLine, slots: &mut [SupplierSlot], base: u64) {
         let b = &self.sc.behaviour;
         let s = line.sector as usize;
         let key = self.search_key;
-        let base = line_index as u64 * 4;
-        if key.uniform(base) >= b.search_prob {
-            return;
-        }
         let ns = self.sc.n_sectors();
         let regions = if self.sc.sectors[s].tradable { 0..self.sc.n_regions() } else { self.region..self.region + 1 };
         let total: u64 = regions.clone().map(|r| self.board.by_region_sector[r * ns + s].len() as u64).sum();
@@ -305,7 +315,12 @@ impl Market<'_> {
         Stream::new(self.model.scenario.seed, self.clock.tick as u64, Purpose::SupplierSearch)
     }
 
-    fn buyer(&self, region: usize, id: &AgentId, search: Stream) -> Buyer<'_> {
+    /// The premixed draw indices of lines' search draws (see [`Buyer::search_draws`]).
+    fn search_draws(&self) -> Vec<DrawIndex> {
+        (0..self.model.n_sectors as u64).map(|k| DrawIndex::new(4 * k)).collect()
+    }
+
+    fn buyer<'b>(&'b self, region: usize, id: &AgentId, search: Stream, draws: &'b [DrawIndex]) -> Buyer<'b> {
         Buyer {
             sc: &self.model.scenario,
             model: &self.model,
@@ -315,6 +330,7 @@ impl Market<'_> {
             now: self.clock.tick,
             region,
             search_key: search.key(id.0),
+            search_draws: draws,
         }
     }
 }
@@ -323,12 +339,13 @@ impl Market<'_> {
 pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Retailer, &mut Shelf, &mut Purchasing)>) {
     let b = &market.model.scenario.behaviour;
     let search = market.search_stream();
+    let draws = market.search_draws();
     retailers.par_iter_mut().for_each_init(
         || Box::new(market.book.producer_ordered.local()),
         |orders, (id, retailer, mut shelf, mut purchasing)| {
             let demand = quantity_for(market.book.retailer_ordered.get(retailer.idx as usize), shelf.price);
             shelf.ordered = demand;
-            let buyer = market.buyer(retailer.region as usize, id, search);
+            let buyer = market.buyer(retailer.region as usize, id, search, &draws);
             buyer.prefetch(&purchasing.suppliers, orders);
             let Purchasing { lines, suppliers, .. } = &mut *purchasing;
             let (line, slots) = (&mut lines[0], suppliers.line_mut(0));
@@ -343,6 +360,7 @@ pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Reta
 pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home, &mut Production, &mut Purchasing)>) {
     let b = &market.model.scenario.behaviour;
     let search = market.search_stream();
+    let draws = market.search_draws();
     // Runs of producers at a time (table slices). Asking for lines and suppliers a few
     // producers ahead, as the passes that stream lines do, bought nothing measurable here:
     // what ordering waits on is its suppliers' board prices and tally slots.
@@ -355,7 +373,7 @@ pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home,
                 let (prod, purchasing) = (&mut prods[k], &mut purchasing[k]);
                 prod.forecast += b.forecast_smoothing * (prod.ordered - prod.forecast);
                 prod.planned = planned_output(prod, b.output_cover_weeks, b.inventory_adjust);
-                let buyer = market.buyer(homes[k].0 as usize, &ids[k], search);
+                let buyer = market.buyer(homes[k].0 as usize, &ids[k], search, &draws);
                 let planned = prod.planned;
                 buyer.prefetch(&purchasing.suppliers, orders);
                 for (i, (line, slots)) in purchasing.lines_with_suppliers().enumerate() {
