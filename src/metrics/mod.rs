@@ -201,7 +201,8 @@ struct FirmSums {
     income: Vec<i64>,
 }
 
-type ProducerRow<'a> = (&'a Producer, &'a Production, &'a Purchasing, &'a Cash, &'a Staff);
+/// One run of producers' components, as bevy stores them (a table slice, or a chunk of one).
+type ProducerRun<'a> = (&'a [Producer], &'a [Production], &'a [Purchasing], &'a [Cash], &'a [Staff]);
 
 /// Producers per chunk of the parallel producer pass. Fixed, so the floating-point sums
 /// (within a chunk in query order, then chunk by chunk) do not depend on the thread count.
@@ -255,13 +256,15 @@ impl FirmSums {
         c.buyer_unfilled += line.unfilled.0 as f64;
     }
 
-    fn producers(rows: &[ProducerRow], nr: usize, ns: usize, wages: &Wages) -> FirmSums {
+    fn producers(run: ProducerRun, nr: usize, ns: usize, wages: &Wages) -> FirmSums {
         let mut sums = FirmSums::new(nr, ns);
-        for (k, &(p, prod, purchasing, cash, staff)) in rows.iter().enumerate() {
+        let (producers, prods, purchasing, cash, staff) = run;
+        for k in 0..producers.len() {
             // Each producer's lines are heap data of their own: asked for a few ahead.
-            if let Some(ahead) = rows.get(k + crate::cache::AHEAD) {
-                crate::cache::prefetch_all(&ahead.2.lines);
+            if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
+                crate::cache::prefetch_all(&ahead.lines);
             }
+            let (p, prod, purchasing, cash, staff) = (&producers[k], &prods[k], &purchasing[k], &cash[k], &staff[k]);
             let (r, s) = (p.region as usize, p.sector as usize);
             sums.firm(r, cash, staff, wages);
             let c = &mut sums.cells[r * ns + s];
@@ -308,26 +311,42 @@ pub fn measure(
     let mut fob_sum = vec![0.0; nr * nr * ns];
     let mut fob_n = vec![0.0; nr * nr * ns];
 
-    // Producers in parallel, in fixed chunks summed in order.
-    let rows: Vec<ProducerRow> = producers.iter().collect();
+    // Producers in parallel, in fixed chunks of their table slices, summed in order.
     let wages_ref = &*wages;
     let partials = bevy_tasks::ComputeTaskPool::get().scope(|scope| {
-        for chunk in rows.chunks(PRODUCER_CHUNK) {
-            scope.spawn(async move { FirmSums::producers(chunk, nr, ns, wages_ref) });
+        for (producers, prods, purchasing, cash, staff) in
+            producers.contiguous_iter().expect("producer components live in tables")
+        {
+            let chunks = producers
+                .chunks(PRODUCER_CHUNK)
+                .zip(prods.chunks(PRODUCER_CHUNK))
+                .zip(purchasing.chunks(PRODUCER_CHUNK))
+                .zip(cash.chunks(PRODUCER_CHUNK))
+                .zip(staff.chunks(PRODUCER_CHUNK));
+            for ((((p, prod), purchasing), cash), staff) in chunks {
+                scope.spawn(async move { FirmSums::producers((p, prod, purchasing, cash, staff), nr, ns, wages_ref) });
+            }
         }
     });
     let mut firms = FirmSums::new(nr, ns);
     for part in &partials {
         firms.add(part);
     }
-    // Mean price to each destination by origin and sector, reading the board in its
-    // [destination][producer] order.
+    // Mean price to each destination by origin and sector. The producers of an origin and
+    // sector are one run of indices (`by_region_sector`), so each mean sums its run of the
+    // destination's block of the board, in producer order.
     let np = pboard.region.len();
     for d in 0..nr {
-        for (p, fob) in pboard.fob[d * np..(d + 1) * np].iter().enumerate() {
-            let k = (d * nr + pboard.region[p] as usize) * ns + pboard.sector[p] as usize;
-            fob_sum[k] += fob.price;
-            fob_n[k] += 1.0;
+        let block = &pboard.fob[d * np..(d + 1) * np];
+        for o in 0..nr {
+            for s in 0..ns {
+                let range = pboard.by_region_sector[o * ns + s].clone();
+                let k = (d * nr + o) * ns + s;
+                for fob in &block[range.start as usize..range.end as usize] {
+                    fob_sum[k] += fob.price;
+                }
+                fob_n[k] = range.len() as f64;
+            }
         }
     }
     // Household flows, summed from the firm side (exact integers): what households ordered
