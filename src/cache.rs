@@ -1,9 +1,12 @@
-//! Cache hints for the passes that read or add to boards at places they cannot predict.
+//! Cache hints, for memory the processor cannot guess a pass will read next.
 //!
-//! A buyer's suppliers are anywhere in the world, so its reads of the producer board and
-//! its adds to the order tallies miss the cache, one after another. Asking for all of a
-//! buyer's places first, then working, lets the misses overlap instead of queueing: the
-//! result is the same, only sooner.
+//! - [`prefetch`]: a buyer's suppliers are anywhere in the world, so its reads of the
+//!   producer board and its adds to the order tallies miss the cache, one after another.
+//!   Asking for all of a buyer's places first, then working, lets the misses overlap.
+//! - [`prefetch_all`]: each buyer's lines, suppliers and shipments are heap allocations of
+//!   their own, so a pass over buyers asks for them [`AHEAD`] buyers early.
+//!
+//! Either way the result is the same, only sooner.
 
 /// Asks the processor to bring `slice[i]` into cache. Has no effect on what any code reads
 /// (an index past the end is ignored) and none at all on other architectures.

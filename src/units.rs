@@ -11,7 +11,7 @@ use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 /// Minor units (cents) per currency unit.
 pub const CENTS_PER_UNIT: f64 = 100.0;
 
-/// The most cents a conversion from floating point gives: 2^61, a quarter of `i64::MAX`,
+/// The most cents a conversion from floating point gives: 2^61 (`i64::MAX` is 2^63 − 1),
 /// so that sums of a few saturated amounts still do not overflow.
 const CENTS_CAP: f64 = i64::MAX as f64 / 4.0;
 

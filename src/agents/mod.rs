@@ -212,6 +212,11 @@ impl Purchasing {
 
     /// Each line with its supplier slots.
     pub fn lines_with_suppliers(&mut self) -> impl Iterator<Item = (&mut InputLine, &mut [SupplierSlot])> {
+        debug_assert_eq!(
+            self.suppliers.slots.len(),
+            self.lines.len() * self.suppliers.per_line,
+            "slots for every line"
+        );
         self.lines.iter_mut().zip(self.suppliers.slots.chunks_exact_mut(self.suppliers.per_line.max(1)))
     }
 }

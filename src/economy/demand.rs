@@ -178,19 +178,8 @@ fn weights(known: &[u32; 3], appeal: &[f64]) -> [f64; 3] {
 }
 
 /// Which of its `known` retailers (`NONE` slots never) a household picks with the uniform
-/// draw `u`: a pick weighted by each retailer's appeal.
-#[inline]
-pub fn pick_known(known: &[u32], appeal: &[f64], u: f64) -> Option<usize> {
-    let weight = |j: u32| retailer_weight(appeal, j);
-    // Three known retailers (the default, and the flagship's) take a pick written out for
-    // three; any other count takes the general loop. Both make the same pick.
-    if let &[a, b, c] = known {
-        pick_of_three([weight(a), weight(b), weight(c)], u)
-    } else {
-        pick_known_general(known, appeal, u)
-    }
-}
-
+/// draw `u`, a pick weighted by each retailer's appeal: the general loop, for any number
+/// of known retailers (three take [`pick_of_three`], which makes the same pick).
 fn pick_known_general(known: &[u32], appeal: &[f64], u: f64) -> Option<usize> {
     let mut weights = [0.0f64; MAX_KNOWN];
     let weights = &mut weights[..known.len()];
@@ -251,8 +240,10 @@ mod tests {
             let known: Vec<u32> = (0..3)
                 .map(|i| if key.uniform(i) < 0.2 { NONE } else { key.below(10 + i, appeal.len() as u64) as u32 })
                 .collect();
+            let three: [u32; 3] = known.clone().try_into().unwrap();
             for u in [key.uniform(99), 0.0, 0.5, 1.0 - f64::EPSILON / 2.0] {
-                assert_eq!(pick_known(&known, &appeal, u), pick_known_general(&known, &appeal, u), "{known:?} {u}");
+                let fast = pick_of_three(weights(&three, &appeal), u);
+                assert_eq!(fast, pick_known_general(&known, &appeal, u), "{known:?} {u}");
             }
         }
     }

@@ -116,8 +116,8 @@ pub fn fill_purchases(
     mut buyers: Query<(&Home, &mut Purchasing, &mut Cash)>,
 ) {
     let sc = &*model.scenario;
-    // Runs of buyers at a time, asking for each one's lines, suppliers and shipments a few
-    // buyers ahead (heap data of their own).
+    // Runs of buyers at a time, asking for each one's lines and suppliers a few buyers
+    // ahead (heap data of their own), and for what its orders will read half as far ahead.
     let buyers = buyers.contiguous_par_iter_mut().expect("buyer components live in tables");
     buyers.for_each_init(
         || book.producer_filled.local(),

@@ -29,39 +29,14 @@ pub struct Buyer<'a> {
     pub search_draws: &'a [DrawIndex],
 }
 
-/// A supplier as a buyer sees it this tick.
-#[derive(Clone, Copy, Debug)]
-pub struct Offer {
-    pub lead: u32,
-    pub fob: f64,
-    pub transport: f64,
-    /// Landed cost per unit received at the expected tariff, currency units.
-    pub landed: f64,
-    /// Landed cost per unit received at the expected tariff, relative to the base period's
-    /// landed cost of the same origin (Armington weights), divided by (1 − boycott share);
-    /// infinite when boycotted entirely.
-    pub cost: f64,
-    /// Logit weight in the buyer's sourcing, `cost^(−source_elasticity)` (0 when boycotted).
-    pub weight: f64,
-    /// Increase of the tariff announced for after this supply would arrive (front-loading).
-    pub pending_increase: f64,
-}
-
 impl Buyer<'_> {
-    /// What `producer`, in region `origin`, offers a unit of `sector` for.
-    pub fn offer(&self, producer: u32, origin: u16, sector: usize) -> Offer {
-        let origin = origin as usize;
-        let q = self.quotes.get(self.region, origin, sector);
-        let fob = self.board.fob(producer, self.region);
-        Offer {
-            lead: q.lead,
-            fob,
-            transport: q.transport,
-            landed: fob * q.landed,
-            cost: fob * q.cost,
-            weight: self.board.fob_weight(producer, self.region) * q.weight,
-            pending_increase: q.pending_increase,
-        }
+    /// What a unit of `sector` from `producer` (in region `origin`) costs this buyer,
+    /// Armington-relative: its price here times the quote's cost factor (landed at the
+    /// expected tariff, over the base period's landed cost, over 1 − boycott share);
+    /// infinite when boycotted entirely. Search and the sourcing logit both rank on it.
+    #[inline]
+    pub fn relative_cost(&self, producer: u32, origin: u16, sector: usize) -> f64 {
+        self.board.fob(producer, self.region) * self.quotes.get(self.region, origin as usize, sector).cost
     }
 
     /// Asks for the board prices and order tallies of every supplier of `lines` at once,
@@ -116,7 +91,7 @@ impl Buyer<'_> {
         {
             return;
         }
-        let cand_cost = self.offer(candidate, origin, s).cost;
+        let cand_cost = self.relative_cost(candidate, origin, s);
         if !cand_cost.is_finite() {
             return;
         }
@@ -124,7 +99,7 @@ impl Buyer<'_> {
         let mut worst_cost = f64::NEG_INFINITY;
         for (k, slot) in slots.iter().enumerate() {
             let cost =
-                if slot.producer == NONE { f64::INFINITY } else { self.offer(slot.producer, slot.origin, s).cost };
+                if slot.producer == NONE { f64::INFINITY } else { self.relative_cost(slot.producer, slot.origin, s) };
             if cost > worst_cost {
                 worst_cost = cost;
                 worst = Some(k);
@@ -173,7 +148,7 @@ impl Buyer<'_> {
             }
             let q = self.quotes.get(self.region, slot.origin as usize, s);
             let fob = self.board.fob(slot.producer, self.region);
-            let cost = fob * q.cost;
+            let cost = self.relative_cost(slot.producer, slot.origin, s);
             if !positive_finite(cost) {
                 continue;
             }

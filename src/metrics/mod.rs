@@ -205,7 +205,10 @@ struct FirmSums {
 type ProducerRun<'a> = (&'a [Producer], &'a [Production], &'a [Purchasing], &'a [Cash], &'a [Staff]);
 
 /// Producers per chunk of the parallel producer pass. Fixed, so the floating-point sums
-/// (within a chunk in query order, then chunk by chunk) do not depend on the thread count.
+/// (within a chunk in table order, then chunk by chunk) do not depend on the thread count.
+/// Chunks start afresh in each table; all producers share one table (they are spawned with
+/// the same components and none is added or removed), so the chunks are those of the
+/// producers in index order.
 const PRODUCER_CHUNK: usize = 2048;
 
 impl FirmSums {
