@@ -13,14 +13,7 @@
 #[inline(always)]
 pub fn prefetch<T>(slice: &[T], i: usize) {
     if i < slice.len() {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            let at = slice.as_ptr().wrapping_add(i).cast::<i8>();
-            // SAFETY: SSE is part of every x86-64 processor, and a prefetch reads nothing
-            // into the program and never faults, whatever the address.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(at) };
-        }
+        hint(slice.as_ptr().wrapping_add(i).cast());
     }
 }
 
@@ -37,15 +30,23 @@ pub fn prefetch_all<T>(slice: &[T]) {
     let base = slice.as_ptr().cast::<u8>();
     let mut at = 0;
     while at < bytes {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            // SAFETY: as in `prefetch`; the address is inside `slice` besides.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(base.wrapping_add(at).cast::<i8>()) };
-        }
+        hint(base.wrapping_add(at));
         at += LINE;
     }
-    let _ = base;
+}
+
+/// The prefetch instruction itself, for an address inside a slice.
+#[inline(always)]
+fn hint(at: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: SSE is part of every x86-64 processor, and a prefetch reads nothing into
+        // the program and never faults, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(at.cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
 }
 
 /// How many agents ahead a pass asks for the heap data of ([`prefetch_all`]): far enough
