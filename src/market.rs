@@ -56,10 +56,13 @@ impl Tally {
     pub fn get(&self, i: usize) -> i64 {
         self.slots[i].load(Ordering::Relaxed)
     }
+    /// Zeroes every counter (large tallies in parallel chunks).
     pub fn clear(&mut self) {
-        for s in &mut self.slots {
-            *s.get_mut() = 0;
-        }
+        crate::threads::par_chunks_mut(&mut self.slots, 1 << 16, |_, slots| {
+            for s in slots {
+                *s.get_mut() = 0;
+            }
+        });
     }
 
     /// A private accumulator for one batch of a parallel loop; adds to this tally when dropped.
@@ -394,6 +397,8 @@ pub struct EmployerBoard {
     pub region: Vec<u16>,
     /// Fraction of current staff laid off this tick.
     pub layoff_share: Vec<f64>,
+    /// Each employer's staff and vacancies this tick, as posted (before the moves).
+    pub postings: Vec<(u32, f64)>,
     /// Dividend per owning household this tick, cents.
     pub dividend_per_owner: Vec<i64>,
     /// Capital called from each owning household this tick, cents.

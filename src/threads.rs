@@ -69,3 +69,45 @@ macro_rules! for_each_run {
     }};
 }
 pub(crate) use for_each_run;
+
+/// Rows per parallel chunk of [`publish`].
+const PUBLISH_CHUNK: usize = 4096;
+
+/// Copies one entry per agent onto a board indexed by agent: `board[index(a)] = value(a, v)`
+/// for every row `(a, v)` of each table in `tables` (a table's rows as two slices).
+///
+/// A table whose rows hold consecutive indices, as the world builds every agent table, is
+/// written in parallel, fixed chunks of rows into the matching runs of the board; any other
+/// table row by row. Each entry is written once, from its own agent alone, so the board is
+/// the same for any number of threads.
+pub fn publish<'a, A: Sync + 'a, V: Sync + 'a, T: Send>(
+    board: &mut [T],
+    tables: impl IntoIterator<Item = (&'a [A], &'a [V])>,
+    index: impl Fn(&A) -> usize + Sync,
+    value: impl Fn(&A, &V) -> T + Sync,
+) {
+    for (agents, values) in tables {
+        debug_assert_eq!(agents.len(), values.len());
+        let first = agents.first().map_or(0, &index);
+        let consecutive = agents.iter().enumerate().all(|(k, a)| index(a) == first + k);
+        if !consecutive || agents.len() < MIN_PARALLEL_AGENTS || first + agents.len() > board.len() {
+            for (a, v) in agents.iter().zip(values) {
+                board[index(a)] = value(a, v);
+            }
+            continue;
+        }
+        let run = &mut board[first..first + agents.len()];
+        let value = &value;
+        ComputeTaskPool::get().scope(|scope| {
+            let chunks =
+                run.chunks_mut(PUBLISH_CHUNK).zip(agents.chunks(PUBLISH_CHUNK)).zip(values.chunks(PUBLISH_CHUNK));
+            for ((run, agents), values) in chunks {
+                scope.spawn(async move {
+                    for ((entry, a), v) in run.iter_mut().zip(agents).zip(values) {
+                        *entry = value(a, v);
+                    }
+                });
+            }
+        });
+    }
+}

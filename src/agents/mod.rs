@@ -18,7 +18,7 @@ pub use government::{Government, PolicyState, TariffSchedule};
 pub use household::{Budget, Household, KnownRetailers};
 pub use producer::Producer;
 pub use retailer::{Retailer, Shelf};
-pub use shipment::{Landing, Shipment};
+pub use shipment::Shipment;
 
 /// A stable agent identifier (MODEL.md §2).
 #[derive(Component, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -199,15 +199,13 @@ pub struct Purchasing {
     pub suppliers: Suppliers,
     /// Foreign fills on their way, in dispatch order.
     pub shipments: Vec<Shipment>,
-    /// This tick's customs clearances (summed into the customs ledger serially).
-    pub landings: Vec<Landing>,
 }
 
 impl Purchasing {
     /// A buyer of `lines`, with `per_line` empty supplier slots for each.
     pub fn new(lines: Vec<InputLine>, per_line: usize) -> Purchasing {
         let suppliers = Suppliers::new(lines.len(), per_line);
-        Purchasing { lines, suppliers, shipments: Vec::new(), landings: Vec::new() }
+        Purchasing { lines, suppliers, shipments: Vec::new() }
     }
 
     /// Each line with its supplier slots.

@@ -23,15 +23,3 @@ pub struct Shipment {
     pub departed: u32,
     pub arrives: u32,
 }
-
-/// What one buyer cleared through customs this tick from one origin in one sector.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Landing {
-    pub origin: u16,
-    pub sector: u16,
-    /// Units as shipped and units that arrived.
-    pub shipped: f64,
-    pub received: f64,
-    pub value: i64,
-    pub tariff: i64,
-}

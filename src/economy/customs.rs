@@ -2,11 +2,12 @@
 //! now arrive, the buyer pays the tariff in force at arrival (ad valorem on invoice value)
 //! to its government, and the goods that survive transport (iceberg cost) enter stock.
 
-use crate::agents::{Cash, Government, Home, Landing, Purchasing};
+use crate::agents::{Cash, Government, Home, Purchasing};
 use crate::market::{Clock, Model, TariffTable};
 use crate::scenario::Scenario;
 use crate::units::{Money, to_cents};
 use bevy_ecs::prelude::*;
+use bevy_tasks::ComputeTaskPool;
 use smallvec::SmallVec;
 
 /// Trade cleared through customs this tick, `[importer][exporter][sector]`.
@@ -42,6 +43,20 @@ impl CustomsLedger {
         (importer * self.n_regions + exporter) * self.n_sectors + sector
     }
 
+    /// Adds another ledger's cells (a chunk of buyers') to this one's.
+    fn add(&mut self, other: &CustomsLedger) {
+        fn add<T: Copy + std::ops::AddAssign>(to: &mut [T], from: &[T]) {
+            for (a, &b) in to.iter_mut().zip(from) {
+                *a += b;
+            }
+        }
+        add(&mut self.shipped, &other.shipped);
+        add(&mut self.received, &other.received);
+        add(&mut self.value, &other.value);
+        add(&mut self.tariff, &other.tariff);
+        add(&mut self.revenue, &other.revenue);
+    }
+
     fn clear(&mut self) {
         self.shipped.iter_mut().for_each(|v| *v = 0.0);
         self.received.iter_mut().for_each(|v| *v = 0.0);
@@ -51,31 +66,54 @@ impl CustomsLedger {
     }
 }
 
-/// Each buyer, in parallel, receives its goods: first last tick's domestic fills, then
-/// the shipments due now (one pass over buyers' purchasing for both).
+/// Buyers per chunk of the customs pass: fixed, so that the ledger's float sums (chunk by
+/// chunk, in order) are the same for any number of threads.
+const CUSTOMS_CHUNK: usize = 2048;
+
+/// Each buyer receives its goods: first last tick's domestic fills, then the shipments due
+/// now (one pass over buyers' purchasing for both). Buyers run in fixed chunks of their
+/// table slices, in parallel; each chunk sums what its buyers cleared into a ledger of its
+/// own, and the chunks' ledgers are added up in order.
 pub fn receive_goods(
     clock: Res<Clock>,
     model: Res<Model>,
     table: Res<TariffTable>,
+    mut ledger: ResMut<CustomsLedger>,
     mut buyers: Query<(&Home, &mut Purchasing, &mut Cash)>,
 ) {
     let sc = &*model.scenario;
-    let now = clock.tick;
-    // Runs of buyers at a time (table slices), asking for each buyer's lines and shipments
-    // a few buyers ahead: they are heap data of their own, one buyer after another.
-    let buyers = buyers.contiguous_par_iter_mut().expect("buyer components live in tables");
-    buyers.for_each(|(homes, mut purchasing, mut cash)| {
-        let (purchasing, cash) = (purchasing.bypass_change_detection(), cash.bypass_change_detection());
-        for k in 0..purchasing.len() {
-            if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
-                crate::cache::prefetch_all(&ahead.lines);
-                crate::cache::prefetch_all(&ahead.shipments);
+    let (now, table) = (clock.tick, &*table);
+    let (nr, ns) = (model.n_regions, model.n_sectors);
+    let mut tables: Vec<_> = buyers.contiguous_iter_mut().expect("buyer components live in tables").collect();
+    let parts = ComputeTaskPool::get().scope(|scope| {
+        for (homes, purchasing, cash) in &mut tables {
+            let (purchasing, cash) = (purchasing.bypass_change_detection(), cash.bypass_change_detection());
+            let chunks = homes
+                .chunks(CUSTOMS_CHUNK)
+                .zip(purchasing.chunks_mut(CUSTOMS_CHUNK))
+                .zip(cash.chunks_mut(CUSTOMS_CHUNK));
+            for ((homes, purchasing), cash) in chunks {
+                scope.spawn(async move {
+                    let mut part = CustomsLedger::new(nr, ns);
+                    for k in 0..purchasing.len() {
+                        // Each buyer's lines and shipments are heap data of their own.
+                        if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
+                            crate::cache::prefetch_all(&ahead.lines);
+                            crate::cache::prefetch_all(&ahead.shipments);
+                        }
+                        let i = homes[k].0 as usize;
+                        receive_domestic(&mut purchasing[k], sc.transport_cost(i, i));
+                        clear_customs(&mut purchasing[k], &mut cash[k], i, now, sc, table, &mut part);
+                    }
+                    part
+                });
             }
-            let i = homes[k].0 as usize;
-            receive_domestic(&mut purchasing[k], sc.transport_cost(i, i));
-            clear_customs(&mut purchasing[k], &mut cash[k], i, now, sc, &table);
         }
     });
+    ledger.clear();
+    for part in &parts {
+        ledger.add(part);
+    }
 }
 
 /// Resets a buyer's per-tick flows and moves last tick's domestic fills into stock.
@@ -93,11 +131,18 @@ fn receive_domestic(purchasing: &mut Purchasing, transport: f64) {
 }
 
 /// Lands a buyer's shipments due now: the buyer (in region `i`) pays the tariff at arrival
-/// (with in-transit grace) and the goods that survive transport enter stock. The buyer
-/// notes what it cleared, by origin and sector, for the customs ledger.
-fn clear_customs(purchasing: &mut Purchasing, cash: &mut Cash, i: usize, now: u32, sc: &Scenario, table: &TariffTable) {
-    let Purchasing { lines, shipments, landings, .. } = purchasing;
-    landings.clear();
+/// (with in-transit grace) and the goods that survive transport enter stock. What it
+/// cleared goes into `ledger`, by origin and sector.
+fn clear_customs(
+    purchasing: &mut Purchasing,
+    cash: &mut Cash,
+    i: usize,
+    now: u32,
+    sc: &Scenario,
+    table: &TariffTable,
+    ledger: &mut CustomsLedger,
+) {
+    let Purchasing { lines, shipments, .. } = purchasing;
     if shipments.is_empty() {
         return;
     }
@@ -124,22 +169,12 @@ fn clear_customs(purchasing: &mut Purchasing, cash: &mut Cash, i: usize, now: u3
         cash.0 -= Money(tariff);
         let cost = (ship.value.0 + tariff) as f64 / crate::units::CENTS_PER_UNIT;
         line.receive(received, cost, true);
-        match landings.iter_mut().find(|l| l.origin == ship.origin && l.sector == line.sector) {
-            Some(l) => {
-                l.shipped += ship.quantity;
-                l.received += received;
-                l.value += ship.value.0;
-                l.tariff += tariff;
-            }
-            None => landings.push(Landing {
-                origin: ship.origin,
-                sector: line.sector,
-                shipped: ship.quantity,
-                received,
-                value: ship.value.0,
-                tariff,
-            }),
-        }
+        let c = ledger.cell(i, e, s);
+        ledger.shipped[c] += ship.quantity;
+        ledger.received[c] += received;
+        ledger.value[c] += ship.value.0;
+        ledger.tariff[c] += tariff;
+        ledger.revenue[i] += tariff;
     }
     if kept < shipments.len() {
         shipments.truncate(kept);
@@ -160,27 +195,8 @@ fn abroad_matches_shipments(lines: &[crate::agents::InputLine], shipments: &[cra
     lines.iter().zip(&sums).all(|(line, sum)| line.abroad.to_bits() == sum.to_bits())
 }
 
-/// Sums buyers' clearances into the customs ledger (serially, in query order, so the float
-/// sums are the same for any thread count) and credits each government with the tariffs
-/// its importers paid.
-pub fn collect_tariffs(
-    mut ledger: ResMut<CustomsLedger>,
-    buyers: Query<(&Home, &Purchasing)>,
-    mut governments: Query<(&Government, &mut Cash)>,
-) {
-    let ledger = &mut *ledger;
-    ledger.clear();
-    for (home, purchasing) in &buyers {
-        let i = home.0 as usize;
-        for l in &purchasing.landings {
-            let c = ledger.cell(i, l.origin as usize, l.sector as usize);
-            ledger.shipped[c] += l.shipped;
-            ledger.received[c] += l.received;
-            ledger.value[c] += l.value;
-            ledger.tariff[c] += l.tariff;
-            ledger.revenue[i] += l.tariff;
-        }
-    }
+/// Credits each government with the tariffs its importers paid at customs this tick.
+pub fn collect_tariffs(ledger: Res<CustomsLedger>, mut governments: Query<(&Government, &mut Cash)>) {
     for (gov, mut cash) in &mut governments {
         cash.0 += Money(ledger.revenue[gov.region as usize]);
     }

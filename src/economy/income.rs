@@ -8,6 +8,7 @@ use crate::agents::{Cash, Government, Home, Household, Producer, Shelf, Staff};
 use crate::market::{EmployerBoard, Model, NONE, Transfers, Wages};
 use crate::metrics::{HouseholdCash, Observed};
 use crate::scenario::Recycling;
+use crate::threads::publish;
 use crate::units::{CENTS_PER_UNIT, Money};
 use bevy_ecs::prelude::*;
 use std::sync::Mutex;
@@ -66,10 +67,11 @@ pub fn pay_wages_and_dividends(model: Res<Model>, wages: Res<Wages>, mut firms: 
 pub fn publish_payouts(mut board: ResMut<EmployerBoard>, firms: Query<&Staff>) {
     let board = &mut *board;
     board.capital_paid.clear();
-    for staff in &firms {
-        board.dividend_per_owner[staff.employer as usize] = staff.dividend_per_owner.0;
-        board.capital_call_per_owner[staff.employer as usize] = staff.capital_call_per_owner.0;
-    }
+    let tables: Vec<&[Staff]> = firms.contiguous_iter().expect("firm components live in tables").collect();
+    let rows = || tables.iter().map(|&t| (t, t));
+    let employer = |s: &Staff| s.employer as usize;
+    publish(&mut board.dividend_per_owner, rows(), employer, |s, _| s.dividend_per_owner.0);
+    publish(&mut board.capital_call_per_owner, rows(), employer, |s, _| s.capital_call_per_owner.0);
 }
 
 /// Governments pay out `share` of their cash to households or a sector's producers, in

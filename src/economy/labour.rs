@@ -7,6 +7,7 @@
 use crate::agents::{AgentId, Household, Staff};
 use crate::market::{Clock, EmployerBoard, Model, NONE};
 use crate::rng::{Purpose, Stream};
+use crate::threads::publish;
 use bevy_ecs::prelude::*;
 
 /// Publishes each employer's layoff share and vacancies and each region's job-finding odds.
@@ -14,24 +15,40 @@ pub fn post_vacancies(model: Res<Model>, mut board: ResMut<EmployerBoard>, firms
     let b = &model.scenario.behaviour;
     let board = &mut *board;
     let nr = model.n_regions;
+    // Each employer's layoff share, staff and vacancies, in parallel onto the board.
+    let tables: Vec<&[Staff]> = firms.contiguous_iter().expect("firm components live in tables").collect();
+    let rows = || tables.iter().map(|&t| (t, t));
+    let gap = |staff: &Staff| staff.target as f64 - staff.workers as f64;
+    publish(
+        &mut board.layoff_share,
+        rows(),
+        |s| s.employer as usize,
+        |staff, _| {
+            let gap = gap(staff);
+            if gap < 0.0 && staff.workers > 0 { b.firing_rate * -gap / staff.workers as f64 } else { 0.0 }
+        },
+    );
+    publish(
+        &mut board.postings,
+        rows(),
+        |s| s.employer as usize,
+        |staff, _| {
+            let gap = gap(staff);
+            (staff.workers, if gap > 0.0 { b.hiring_rate * gap } else { 0.0 })
+        },
+    );
+    // Then, in employer order, each region's staff and its running total of vacancies.
     let mut employed = vec![0u64; nr];
     let mut vacancy_total = vec![0.0f64; nr];
     for cdf in &mut board.vacancy_cdf {
         cdf.clear();
     }
-    let mut firms: Vec<&Staff> = firms.iter().collect();
-    firms.sort_unstable_by_key(|s| s.employer);
-    for staff in firms {
-        let e = staff.employer as usize;
-        let r = board.region[e] as usize;
-        employed[r] += staff.workers as u64;
-        let gap = staff.target as f64 - staff.workers as f64;
-        board.layoff_share[e] =
-            if gap < 0.0 && staff.workers > 0 { b.firing_rate * -gap / staff.workers as f64 } else { 0.0 };
-        let vacancies = if gap > 0.0 { b.hiring_rate * gap } else { 0.0 };
+    for (e, (&(workers, vacancies), &r)) in board.postings.iter().zip(&board.region).enumerate() {
+        let r = r as usize;
+        employed[r] += workers as u64;
         if vacancies > 0.0 {
             vacancy_total[r] += vacancies;
-            board.vacancy_cdf[r].push((vacancy_total[r], staff.employer));
+            board.vacancy_cdf[r].push((vacancy_total[r], e as u32));
         }
     }
     for r in 0..nr {

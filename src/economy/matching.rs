@@ -10,6 +10,7 @@ use crate::agents::{
 use crate::economy::demand::Orders;
 use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, RetailerBoard};
 use crate::scenario::Scenario;
+use crate::threads::publish;
 use crate::units::{Money, quantity_for};
 use bevy_ecs::prelude::*;
 
@@ -43,18 +44,17 @@ pub fn ration_retailers(book: Res<OrderBook>, mut retailers: Query<(&Retailer, &
     });
 }
 
+/// Copies sellers' fill ratios onto the boards buyers read them from, in parallel.
 pub fn publish_fill_ratios(
     mut pboard: ResMut<ProducerBoard>,
     mut rboard: ResMut<RetailerBoard>,
     producers: Query<(&Producer, &Production)>,
     retailers: Query<(&Retailer, &Shelf)>,
 ) {
-    for (p, prod) in &producers {
-        pboard.fill_ratio[p.idx as usize] = prod.fill_ratio;
-    }
-    for (r, shelf) in &retailers {
-        rboard.fill_ratio[r.idx as usize] = shelf.fill_ratio;
-    }
+    let producers = producers.contiguous_iter().expect("producer components live in tables");
+    publish(&mut pboard.fill_ratio, producers, |p| p.idx as usize, |_, prod| prod.fill_ratio);
+    let retailers = retailers.contiguous_iter().expect("retailer components live in tables");
+    publish(&mut rboard.fill_ratio, retailers, |r| r.idx as usize, |_, shelf| shelf.fill_ratio);
 }
 
 /// Households paid for their orders when they placed them (demand); at a retailer that

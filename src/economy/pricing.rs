@@ -6,7 +6,7 @@ use crate::agents::producer::Production;
 use crate::agents::{AgentId, Producer, Purchasing, Retailer, Shelf};
 use crate::market::{Clock, Fob, Model, ProducerBoard, RetailerBoard, TariffTable, Wages};
 use crate::rng::{Purpose, Stream};
-use crate::threads::{for_each_agent, for_each_run};
+use crate::threads::{for_each_agent, for_each_run, publish};
 use crate::units::{MAX_PRICE, MIN_PRICE};
 use bevy_ecs::change_detection::ContiguousMut;
 use bevy_ecs::prelude::*;
@@ -94,10 +94,10 @@ pub fn publish_prices(
     let sc = &*model.scenario;
     let nr = model.n_regions;
     let pboard = &mut *pboard;
-    for (p, prod) in &producers {
-        pboard.capacity[p.idx as usize] = prod.capacity;
-        pboard.price[p.idx as usize] = prod.price;
-    }
+    let tables: Vec<_> = producers.contiguous_iter().expect("producer components live in tables").collect();
+    let index = |p: &Producer| p.idx as usize;
+    publish(&mut pboard.capacity, tables.iter().copied(), index, |_, prod| prod.capacity);
+    publish(&mut pboard.price, tables.iter().copied(), index, |_, prod| prod.price);
     // Each producer's price to each destination and the weight buyers' sourcing logit gives
     // it, in parallel chunks of producers (each entry depends only on its producer).
     let elasticity = sc.behaviour.source_elasticity;
@@ -146,14 +146,15 @@ pub fn publish_prices(
     });
     let b = &sc.behaviour;
     let rboard = &mut *rboard;
-    for (r, shelf) in &retailers {
-        let k = r.idx as usize;
-        rboard.price[k] = shelf.price;
+    let tables: Vec<_> = retailers.contiguous_iter().expect("retailer components live in tables").collect();
+    let index = |r: &Retailer| r.idx as usize;
+    publish(&mut rboard.price, tables.iter().copied(), index, |_, shelf| shelf.price);
+    publish(&mut rboard.appeal, tables.iter().copied(), index, |r, shelf| {
         let relative = shelf.price / model.base_retail_price[model.rs(r.region as usize, r.sector as usize)];
         let appeal = relative.powf(-b.retailer_choice_elasticity).clamp(1e-300, 1e300);
         // NaN (no meaningful price) becomes 0, so the board holds only usable weights.
-        rboard.appeal[k] = if appeal > 0.0 { appeal } else { 0.0 };
-    }
+        if appeal > 0.0 { appeal } else { 0.0 }
+    });
     // Households split budgets over sectors by CES on each sector's mean shelf price
     // relative to the base period: share ∝ budget_share × (P / P_base)^(1 − elasticity).
     let nc = model.consumer_sectors.len();
