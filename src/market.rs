@@ -1,8 +1,9 @@
 //! Shared, published state: what agents of one phase may read about agents of another.
 //!
-//! Agents write only their own components. Between phases, small serial `publish_*`
-//! systems copy what others need (prices, fill ratios, tariffs) into these boards, so a
-//! parallel phase reads a snapshot and never another agent's half-written state.
+//! Agents write only their own components. Between phases, `publish_*` systems copy what
+//! others need (prices, fill ratios, tariffs) into these boards (in parallel where the
+//! board is long: `threads::publish`), so a parallel phase reads a snapshot and never
+//! another agent's half-written state.
 //! Cross-agent sums that agents contribute to in parallel are integer cents in
 //! [`Tally`] slots: integer addition commutes, so the totals are identical for any thread
 //! count and any order (MODEL.md §8).
@@ -25,37 +26,51 @@ pub struct Clock {
 /// A vector of integer counters that agents add to in parallel.
 ///
 /// Agents in a parallel loop add through a [`LocalTally`] (one per batch, from
-/// [`Tally::local`]), which sums privately and adds its totals to the shared counters once,
-/// when the batch ends: a locked add per agent and counter would serialise memory traffic
-/// on every core. Integer sums commute, so the totals do not depend on batching.
+/// [`Tally::local`]), which sums privately; a locked add per agent and counter would
+/// serialise memory traffic on every core. When the loop is over, [`Tally::settle`] adds
+/// every batch's sums into the counters, in parallel over runs of counters (each run is
+/// one task's alone, so no add needs a lock). Integer sums commute, so the totals do not
+/// depend on batching.
 #[derive(Debug, Default)]
 pub struct Tally {
     slots: Vec<AtomicI64>,
-    /// Zeroed buffers of finished batches, reused by the next ones.
-    spare: Mutex<Vec<(Vec<i64>, Vec<u64>)>>,
+    /// Sums of finished batches not yet added to `slots` (see [`Tally::settle`]).
+    pending: Mutex<Vec<Sums>>,
+    /// Zeroed buffers of settled batches, reused by the next ones.
+    spare: Mutex<Vec<Sums>>,
+}
+
+/// One batch's sums: a value per slot, and one bit per block of [`TALLY_BLOCK`] slots it
+/// added to (no bits for a tally of at most [`DENSE_TALLY`] slots, which settles them all).
+#[derive(Debug, Default)]
+struct Sums {
+    values: Vec<i64>,
+    touched: Vec<u64>,
 }
 
 /// Slots per block of a [`LocalTally`]'s touched-block bitmap.
 const TALLY_BLOCK: usize = 64;
 
-/// Tallies up to this long merge every slot of a batch and keep no bitmap: scanning them
+/// Slots per bitmap word: the runs [`Tally::settle`] hands to tasks are whole words.
+const WORD_SLOTS: usize = TALLY_BLOCK * 64;
+
+/// Tallies up to this long settle every slot of a batch and keep no bitmap: scanning them
 /// costs less than marking blocks on every add.
 const DENSE_TALLY: usize = 1 << 17;
 
+/// Slots per task when settling (a multiple of [`WORD_SLOTS`]).
+const SETTLE_RUN: usize = 16 * WORD_SLOTS;
+
 impl Tally {
     pub fn new(len: usize) -> Tally {
-        Tally { slots: (0..len).map(|_| AtomicI64::new(0)).collect(), spare: Mutex::new(Vec::new()) }
-    }
-    #[inline]
-    pub fn add(&self, i: usize, v: i64) {
-        if v != 0 {
-            self.slots[i].fetch_add(v, Ordering::Relaxed);
-        }
+        Tally { slots: (0..len).map(|_| AtomicI64::new(0)).collect(), ..Default::default() }
     }
     #[inline]
     pub fn get(&self, i: usize) -> i64 {
+        debug_assert!(self.lock_pending().is_empty(), "a tally read before its batches were settled");
         self.slots[i].load(Ordering::Relaxed)
     }
+
     /// Zeroes every counter (large tallies in parallel chunks).
     pub fn clear(&mut self) {
         crate::threads::par_chunks_mut(&mut self.slots, 1 << 16, |_, slots| {
@@ -65,66 +80,108 @@ impl Tally {
         });
     }
 
-    /// A private accumulator for one batch of a parallel loop; adds to this tally when dropped.
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Vec<Sums>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_spare(&self) -> std::sync::MutexGuard<'_, Vec<Sums>> {
+        self.spare.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A private accumulator for one batch of a parallel loop; its sums reach this tally at
+    /// the next [`Tally::settle`].
     pub fn local(&self) -> LocalTally<'_> {
-        let spare = self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let (sums, touched) = spare.unwrap_or_else(|| {
+        let sums = self.lock_spare().pop().unwrap_or_else(|| {
             let blocks = if self.slots.len() <= DENSE_TALLY { 0 } else { self.slots.len().div_ceil(TALLY_BLOCK) };
-            (vec![0; self.slots.len()], vec![0; blocks.div_ceil(64)])
+            Sums { values: vec![0; self.slots.len()], touched: vec![0; blocks.div_ceil(64)] }
         });
-        LocalTally { tally: self, sums, touched }
+        LocalTally { tally: self, sums }
+    }
+
+    /// Adds the sums of every batch finished since the last call into the counters, and
+    /// zeroes the batches' buffers for reuse. Every pass that adds through [`Tally::local`]
+    /// calls this when its loop is over; reading a counter before then is a bug (checked
+    /// in debug builds).
+    pub fn settle(&self) {
+        let mut batches = std::mem::take(&mut *self.lock_pending());
+        if batches.is_empty() {
+            return;
+        }
+        // Each run of slots, with every batch's values and bitmap words for that run.
+        let runs = self.slots.len().div_ceil(SETTLE_RUN);
+        let mut parts: Vec<Vec<(&mut [i64], &mut [u64])>> = (0..runs).map(|_| Vec::new()).collect();
+        for batch in &mut batches {
+            let words = SETTLE_RUN / WORD_SLOTS;
+            let mut touched = batch.touched.chunks_mut(words);
+            for (part, values) in parts.iter_mut().zip(batch.values.chunks_mut(SETTLE_RUN)) {
+                part.push((values, touched.next().unwrap_or_default()));
+            }
+        }
+        let settle_run = |first: usize, part: &mut Vec<(&mut [i64], &mut [u64])>| {
+            let slots = &self.slots[first..];
+            for (values, touched) in part.iter_mut() {
+                if touched.is_empty() {
+                    add_run(slots, values, 0, values.len());
+                }
+                for (w, word) in touched.iter_mut().enumerate() {
+                    let mut bits = std::mem::take(word);
+                    while bits != 0 {
+                        let start = (w * 64 + bits.trailing_zeros() as usize) * TALLY_BLOCK;
+                        bits &= bits - 1;
+                        add_run(slots, values, start, (start + TALLY_BLOCK).min(values.len()));
+                    }
+                }
+            }
+        };
+        if runs == 1 {
+            settle_run(0, &mut parts[0]);
+        } else {
+            crate::threads::par_chunks_mut(&mut parts, 1, |k, part| settle_run(k * SETTLE_RUN, &mut part[0]));
+        }
+        drop(parts);
+        self.lock_spare().extend(batches);
     }
 }
 
-/// One batch's private sums for a [`Tally`]; merged into it on drop.
+/// Adds `values[start..end]` into `slots[start..end]` and zeroes them. The caller is the
+/// only one adding to those slots, so a plain load and store serve.
+#[inline]
+fn add_run(slots: &[AtomicI64], values: &mut [i64], start: usize, end: usize) {
+    for (slot, value) in slots[start..end].iter().zip(&mut values[start..end]) {
+        let v = std::mem::take(value);
+        if v != 0 {
+            slot.store(slot.load(Ordering::Relaxed) + v, Ordering::Relaxed);
+        }
+    }
+}
+
+/// One batch's private sums for a [`Tally`]; handed to it when dropped.
 pub struct LocalTally<'a> {
     tally: &'a Tally,
-    sums: Vec<i64>,
-    /// One bit per block of [`TALLY_BLOCK`] slots this batch added to: merging visits only
-    /// those blocks, and marking one costs an OR into a bitmap small enough to stay in
-    /// cache (no list to grow). Empty for a tally of at most [`DENSE_TALLY`]
-    /// slots, which merges them all.
-    touched: Vec<u64>,
+    sums: Sums,
 }
 
 impl LocalTally<'_> {
     /// Brings slot `i` into cache ahead of an [`LocalTally::add`] (see [`crate::cache`]).
     #[inline]
     pub fn prefetch(&self, i: usize) {
-        crate::cache::prefetch(&self.sums, i);
+        crate::cache::prefetch(&self.sums.values, i);
     }
 
     #[inline]
     pub fn add(&mut self, i: usize, v: i64) {
-        self.sums[i] += v;
-        if !self.touched.is_empty() {
+        self.sums.values[i] += v;
+        if !self.sums.touched.is_empty() {
             let block = i / TALLY_BLOCK;
-            self.touched[block / 64] |= 1 << (block % 64);
+            self.sums.touched[block / 64] |= 1 << (block % 64);
         }
     }
 }
 
 impl Drop for LocalTally<'_> {
     fn drop(&mut self) {
-        if self.touched.is_empty() {
-            for (i, sum) in self.sums.iter_mut().enumerate() {
-                self.tally.add(i, std::mem::take(sum));
-            }
-        }
-        for (w, word) in self.touched.iter_mut().enumerate() {
-            let mut bits = std::mem::take(word);
-            while bits != 0 {
-                let block = w * 64 + bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                let start = block * TALLY_BLOCK;
-                let end = (start + TALLY_BLOCK).min(self.sums.len());
-                for (i, sum) in self.sums[start..end].iter_mut().enumerate() {
-                    self.tally.add(start + i, std::mem::take(sum));
-                }
-            }
-        }
-        let buffers = (std::mem::take(&mut self.sums), std::mem::take(&mut self.touched));
-        self.tally.spare.lock().unwrap_or_else(|e| e.into_inner()).push(buffers);
+        let sums = std::mem::take(&mut self.sums);
+        self.tally.lock_pending().push(sums);
     }
 }
 
@@ -434,14 +491,18 @@ mod tests {
         for len in [0, 1, 63, 64, 65, 5_000, DENSE_TALLY, DENSE_TALLY + 1, 3 * DENSE_TALLY + 17] {
             let tally = Tally::new(len);
             let mut expected = vec![0i64; len];
-            for batch in 0..4u64 {
-                let mut local = tally.local();
-                for k in 0..(len as u64).min(2_000) {
-                    let i = ((k * 7_919 + batch * 104_729) % len as u64) as usize;
-                    let v = (k as i64 % 11) - 5;
-                    local.add(i, v);
-                    expected[i] += v;
+            // Two rounds, so that the second reuses the first's settled buffers.
+            for round in 0..2u64 {
+                for batch in 0..4u64 {
+                    let mut local = tally.local();
+                    for k in 0..(len as u64).min(2_000) {
+                        let i = ((k * 7_919 + batch * 104_729 + round * 31) % len as u64) as usize;
+                        let v = (k as i64 % 11) - 5;
+                        local.add(i, v);
+                        expected[i] += v;
+                    }
                 }
+                tally.settle();
             }
             for (i, &e) in expected.iter().enumerate() {
                 assert_eq!(tally.get(i), e, "len {len}, slot {i}");

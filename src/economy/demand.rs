@@ -47,6 +47,7 @@ pub fn plan_household_spending(
             }
         },
     );
+    book.retailer_ordered.settle();
 }
 
 /// What households' orders this tick depend on besides their own state: the retailer

@@ -146,6 +146,7 @@ pub fn receive_income(
             }
         },
     );
+    board.capital_paid.settle();
     held.by_region = total.into_inner().unwrap_or_else(|e| e.into_inner());
 }
 

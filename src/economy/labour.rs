@@ -99,6 +99,7 @@ pub fn move_workers(
             }
         },
     );
+    board.staff.settle();
 }
 
 /// Firms learn their staff after the moves.

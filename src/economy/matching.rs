@@ -105,6 +105,7 @@ pub fn refund_baskets(
             }
         },
     );
+    book.retailer_filled.settle();
 }
 
 /// Firms pay for the filled share of their orders; fills go in transit.
@@ -146,6 +147,7 @@ pub fn fill_purchases(
             }
         },
     );
+    book.producer_filled.settle();
 }
 
 /// How many buyers ahead matching asks for the fill ratios and tally slots a buyer's

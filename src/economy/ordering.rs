@@ -329,6 +329,7 @@ pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Reta
             buyer.order(line, slots, b.retail_cover_weeks, orders);
         },
     );
+    market.book.producer_ordered.settle();
 }
 
 /// Producers: forecast orders, plan this tick's output, search, and order inputs.
@@ -359,6 +360,7 @@ pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home,
             }
         },
     );
+    market.book.producer_ordered.settle();
 }
 
 /// Output that covers forecast orders and closes a share of the gap to target stock.
