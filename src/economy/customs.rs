@@ -8,7 +8,6 @@ use crate::scenario::Scenario;
 use crate::units::{Money, to_cents};
 use bevy_ecs::prelude::*;
 use bevy_tasks::ComputeTaskPool;
-use smallvec::SmallVec;
 
 /// Trade cleared through customs this tick, `[importer][exporter][sector]`.
 #[derive(Resource, Debug, Clone)]
@@ -65,6 +64,10 @@ impl CustomsLedger {
         self.revenue.iter_mut().for_each(|v| *v = 0);
     }
 }
+
+/// Lines whose units abroad customs sums on the stack (a buyer has one line per input
+/// sector; more take a heap buffer).
+const INLINE_LINES: usize = 16;
 
 /// Buyers per chunk of the customs pass: fixed, so that the ledger's float sums (chunk by
 /// chunk, in order) are the same for any number of threads.
@@ -149,7 +152,14 @@ fn clear_customs(
     // Lands what is due and keeps the rest, in dispatch order. The same pass sums each
     // line's units still abroad over the kept shipments, in order: exactly what a recount
     // after the landings gives, without a second pass over the shipments.
-    let mut abroad: SmallVec<[f64; 8]> = smallvec::smallvec![0.0; lines.len()];
+    let mut inline = [0.0f64; INLINE_LINES];
+    let mut spilled = Vec::new();
+    let abroad: &mut [f64] = if lines.len() <= INLINE_LINES {
+        &mut inline[..lines.len()]
+    } else {
+        spilled.resize(lines.len(), 0.0);
+        &mut spilled
+    };
     let mut kept = 0;
     for k in 0..shipments.len() {
         let ship = shipments[k];
@@ -178,7 +188,7 @@ fn clear_customs(
     }
     if kept < shipments.len() {
         shipments.truncate(kept);
-        for (line, abroad) in lines.iter_mut().zip(abroad) {
+        for (line, &abroad) in lines.iter_mut().zip(abroad.iter()) {
             line.abroad = abroad;
         }
     }

@@ -117,9 +117,14 @@ impl Buyer<'_> {
     /// landed cost each tick: buyers re-source gradually, not all at once. A supplier whose
     /// goods are boycotted outright loses its share at once.
     pub fn order(&self, line: &mut InputLine, slots: &mut [SupplierSlot], cover_weeks: f64, orders: &mut LocalTally) {
-        // Each supplier as priced this tick, on the stack for the usual few suppliers.
+        // Each supplier as priced this tick, on the stack for the usual few suppliers. Lines
+        // with exactly the inline count (the default, and the flagship's) take the same
+        // code with the count fixed, which the compiler unrolls.
         let n = slots.len();
-        if n <= INLINE_SUPPLIERS {
+        if let Ok(slots) = <&mut [SupplierSlot; INLINE_SUPPLIERS]>::try_from(&mut *slots) {
+            let mut priced = [Priced::default(); INLINE_SUPPLIERS];
+            self.order_priced(line, slots, cover_weeks, orders, &mut priced);
+        } else if n <= INLINE_SUPPLIERS {
             let mut priced = [Priced::default(); INLINE_SUPPLIERS];
             self.order_priced(line, slots, cover_weeks, orders, &mut priced[..n]);
         } else {
@@ -155,20 +160,26 @@ impl Buyer<'_> {
             // The factored weight fob^(−σ)·quote^(−σ) can under- or overflow where the
             // product does not (extreme elasticities); then take the power of the product.
             let weight = self.board.fob_weight(slot.producer, self.region) * q.weight;
-            let w = if positive_finite(weight) { weight } else { cost.powf(-b.source_elasticity) };
-            if positive_finite(w) {
-                *p = Priced {
-                    usable: true,
-                    lead: q.lead,
-                    fob,
-                    transport: q.transport,
-                    landed: fob * q.landed,
-                    pending_increase: q.pending_increase,
-                    target: w,
-                    frontload: 0.0,
-                };
-                total_weight += w;
-            }
+            let w = if positive_finite(weight) {
+                weight
+            } else {
+                let w = cost.powf(-b.source_elasticity);
+                if !positive_finite(w) {
+                    continue;
+                }
+                w
+            };
+            *p = Priced {
+                usable: true,
+                lead: q.lead as f64,
+                fob,
+                transport: q.transport,
+                landed: fob * q.landed,
+                pending_increase: q.pending_increase,
+                target: w,
+                frontload: 0.0,
+            };
+            total_weight += w;
         }
         if total_weight <= 0.0 {
             for slot in slots.iter_mut() {
@@ -193,7 +204,7 @@ impl Buyer<'_> {
                 continue;
             }
             let share = slot.share;
-            lead += share * p.lead as f64;
+            lead += share * p.lead;
             replacement += share * p.landed;
             if p.pending_increase > 0.0 {
                 let strength = (p.pending_increase / b.frontload_saturation).min(1.0);
@@ -209,21 +220,33 @@ impl Buyer<'_> {
         let units = (line.forecast + b.inventory_adjust * (wanted - position)).max(0.0);
         let early = (b.inventory_adjust * frontload_total).min(units);
         let regular = units - early;
-        for (slot, p) in slots.iter_mut().zip(priced.iter()) {
-            if !p.usable {
-                continue;
+        // The loop is written twice so that the usual line, with nothing front-loaded, pays
+        // no division for it.
+        if frontload_total > 0.0 {
+            for (slot, p) in slots.iter_mut().zip(priced.iter()) {
+                if p.usable {
+                    let want = regular * slot.share + early * p.frontload / frontload_total;
+                    self.place(line, slot, p, want, orders);
+                }
             }
-            let mut want = regular * slot.share;
-            if frontload_total > 0.0 {
-                want += early * p.frontload / frontload_total;
+        } else {
+            for (slot, p) in slots.iter_mut().zip(priced.iter()) {
+                if p.usable {
+                    self.place(line, slot, p, regular * slot.share, orders);
+                }
             }
-            let cents = to_cents(want * (1.0 + p.transport) * p.fob * CENTS_PER_UNIT);
-            if cents > 0 {
-                slot.order_cents = cents;
-                slot.fob = p.fob;
-                line.ordered.0 += cents;
-                orders.add(self.book.pd(slot.producer as usize, self.region), cents);
-            }
+        }
+    }
+
+    /// Orders `want` units from the supplier in `slot`, priced as `p`, in whole cents.
+    #[inline(always)]
+    fn place(&self, line: &mut InputLine, slot: &mut SupplierSlot, p: &Priced, want: f64, orders: &mut LocalTally) {
+        let cents = to_cents(want * (1.0 + p.transport) * p.fob * CENTS_PER_UNIT);
+        if cents > 0 {
+            slot.order_cents = cents;
+            slot.fob = p.fob;
+            line.ordered.0 += cents;
+            orders.add(self.book.pd(slot.producer as usize, self.region), cents);
         }
     }
 }
@@ -233,7 +256,8 @@ impl Buyer<'_> {
 #[derive(Clone, Copy, Default)]
 struct Priced {
     usable: bool,
-    lead: u32,
+    /// Lead time in weeks.
+    lead: f64,
     fob: f64,
     transport: f64,
     landed: f64,
