@@ -11,7 +11,7 @@
 use crate::scenario::Scenario;
 use crate::units::Money;
 use bevy_ecs::prelude::*;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Marks "no agent" in dense index slots.
@@ -36,6 +36,8 @@ pub struct Tally {
     slots: Vec<AtomicI64>,
     /// Sums of finished batches not yet added to `slots` (see [`Tally::settle`]).
     pending: Mutex<Vec<Sums>>,
+    /// How many batches are in `pending`: what reads check, without taking the lock.
+    unsettled: AtomicUsize,
     /// Zeroed buffers of settled batches, reused by the next ones.
     spare: Mutex<Vec<Sums>>,
 }
@@ -67,12 +69,13 @@ impl Tally {
     }
     #[inline]
     pub fn get(&self, i: usize) -> i64 {
-        debug_assert!(self.lock_pending().is_empty(), "a tally read before its batches were settled");
+        debug_assert_eq!(self.unsettled.load(Ordering::Relaxed), 0, "a tally read before its batches were settled");
         self.slots[i].load(Ordering::Relaxed)
     }
 
     /// Zeroes every counter (large tallies in parallel chunks).
     pub fn clear(&mut self) {
+        debug_assert_eq!(*self.unsettled.get_mut(), 0, "a tally cleared with batches never settled");
         crate::threads::par_chunks_mut(&mut self.slots, 1 << 16, |_, slots| {
             for s in slots {
                 *s.get_mut() = 0;
@@ -103,15 +106,20 @@ impl Tally {
     /// calls this when its loop is over; reading a counter before then is a bug (checked
     /// in debug builds).
     pub fn settle(&self) {
-        let mut batches = std::mem::take(&mut *self.lock_pending());
+        // The lock is held to the end: two settles of one tally at once would race on the
+        // counters (the schedule never runs them so, but nothing else would stop it).
+        let mut pending = self.lock_pending();
+        let mut batches = std::mem::take(&mut *pending);
+        self.unsettled.store(0, Ordering::Relaxed);
         if batches.is_empty() {
             return;
         }
         // Each run of slots, with every batch's values and bitmap words for that run.
         let runs = self.slots.len().div_ceil(SETTLE_RUN);
         let mut parts: Vec<Vec<(&mut [i64], &mut [u64])>> = (0..runs).map(|_| Vec::new()).collect();
+        const { assert!(SETTLE_RUN.is_multiple_of(WORD_SLOTS), "a run is whole bitmap words") };
+        let words = SETTLE_RUN / WORD_SLOTS;
         for batch in &mut batches {
-            let words = SETTLE_RUN / WORD_SLOTS;
             let mut touched = batch.touched.chunks_mut(words);
             for (part, values) in parts.iter_mut().zip(batch.values.chunks_mut(SETTLE_RUN)) {
                 part.push((values, touched.next().unwrap_or_default()));
@@ -140,6 +148,7 @@ impl Tally {
         }
         drop(parts);
         self.lock_spare().extend(batches);
+        drop(pending);
     }
 }
 
@@ -181,7 +190,9 @@ impl LocalTally<'_> {
 impl Drop for LocalTally<'_> {
     fn drop(&mut self) {
         let sums = std::mem::take(&mut self.sums);
-        self.tally.lock_pending().push(sums);
+        let mut pending = self.tally.lock_pending();
+        pending.push(sums);
+        self.tally.unsettled.store(pending.len(), Ordering::Relaxed);
     }
 }
 
@@ -485,7 +496,7 @@ mod tests {
     use super::*;
 
     /// Batches add in any pattern, reuse each other's buffers, and the totals are the plain
-    /// sums, for a tally that merges every slot and for one that merges touched blocks.
+    /// sums, for a tally that settles every slot and for one that settles touched blocks.
     #[test]
     fn batch_tallies_sum_exactly() {
         for len in [0, 1, 63, 64, 65, 5_000, DENSE_TALLY, DENSE_TALLY + 1, 3 * DENSE_TALLY + 17] {
@@ -508,5 +519,14 @@ mod tests {
                 assert_eq!(tally.get(i), e, "len {len}, slot {i}");
             }
         }
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "settled")]
+    fn reading_an_unsettled_tally_is_caught() {
+        let tally = Tally::new(8);
+        tally.local().add(3, 5);
+        tally.get(3);
     }
 }

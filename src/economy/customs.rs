@@ -44,16 +44,16 @@ impl CustomsLedger {
 
     /// Adds another ledger's cells (a chunk of buyers') to this one's.
     fn add(&mut self, other: &CustomsLedger) {
-        fn add<T: Copy + std::ops::AddAssign>(to: &mut [T], from: &[T]) {
+        fn add_cells<T: Copy + std::ops::AddAssign>(to: &mut [T], from: &[T]) {
             for (a, &b) in to.iter_mut().zip(from) {
                 *a += b;
             }
         }
-        add(&mut self.shipped, &other.shipped);
-        add(&mut self.received, &other.received);
-        add(&mut self.value, &other.value);
-        add(&mut self.tariff, &other.tariff);
-        add(&mut self.revenue, &other.revenue);
+        add_cells(&mut self.shipped, &other.shipped);
+        add_cells(&mut self.received, &other.received);
+        add_cells(&mut self.value, &other.value);
+        add_cells(&mut self.tariff, &other.tariff);
+        add_cells(&mut self.revenue, &other.revenue);
     }
 
     fn clear(&mut self) {
@@ -82,22 +82,27 @@ pub fn receive_goods(
     model: Res<Model>,
     table: Res<TariffTable>,
     mut ledger: ResMut<CustomsLedger>,
+    mut parts: Local<Vec<CustomsLedger>>,
     mut buyers: Query<(&Home, &mut Purchasing, &mut Cash)>,
 ) {
     let sc = &*model.scenario;
     let (now, table) = (clock.tick, &*table);
     let (nr, ns) = (model.n_regions, model.n_sectors);
     let mut tables: Vec<_> = buyers.contiguous_iter_mut().expect("buyer components live in tables").collect();
-    let parts = ComputeTaskPool::get().scope(|scope| {
+    // One ledger per chunk, kept from tick to tick.
+    let chunks: usize = tables.iter().map(|(homes, _, _)| homes.len().div_ceil(CUSTOMS_CHUNK)).sum();
+    parts.resize_with(chunks, || CustomsLedger::new(nr, ns));
+    let mut free = parts.iter_mut();
+    ComputeTaskPool::get().scope(|scope| {
         for (homes, purchasing, cash) in &mut tables {
             let (purchasing, cash) = (purchasing.bypass_change_detection(), cash.bypass_change_detection());
             let chunks = homes
                 .chunks(CUSTOMS_CHUNK)
                 .zip(purchasing.chunks_mut(CUSTOMS_CHUNK))
                 .zip(cash.chunks_mut(CUSTOMS_CHUNK));
-            for ((homes, purchasing), cash) in chunks {
+            for (((homes, purchasing), cash), part) in chunks.zip(&mut free) {
                 scope.spawn(async move {
-                    let mut part = CustomsLedger::new(nr, ns);
+                    part.clear();
                     for k in 0..purchasing.len() {
                         // Each buyer's lines and shipments are heap data of their own.
                         if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
@@ -106,15 +111,14 @@ pub fn receive_goods(
                         }
                         let i = homes[k].0 as usize;
                         receive_domestic(&mut purchasing[k], sc.transport_cost(i, i));
-                        clear_customs(&mut purchasing[k], &mut cash[k], i, now, sc, table, &mut part);
+                        clear_customs(&mut purchasing[k], &mut cash[k], i, now, sc, table, part);
                     }
-                    part
                 });
             }
         }
     });
     ledger.clear();
-    for part in &parts {
+    for part in parts.iter() {
         ledger.add(part);
     }
 }

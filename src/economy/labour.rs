@@ -17,6 +17,7 @@ pub fn post_vacancies(model: Res<Model>, mut board: ResMut<EmployerBoard>, firms
     let nr = model.n_regions;
     // Each employer's layoff share, staff and vacancies, in parallel onto the board.
     let tables: Vec<&[Staff]> = firms.contiguous_iter().expect("firm components live in tables").collect();
+    debug_assert_eq!(firms.iter().len(), board.postings.len(), "one firm per employer index");
     let rows = || tables.iter().map(|&t| (t, t));
     let gap = |staff: &Staff| staff.target as f64 - staff.workers as f64;
     publish(
