@@ -465,8 +465,8 @@ pub struct EmployerBoard {
     pub region: Vec<u16>,
     /// Fraction of current staff laid off this tick.
     pub layoff_share: Vec<f64>,
-    /// Each employer's staff and vacancies this tick, as posted (before the moves).
-    pub postings: Vec<(u32, f64)>,
+    /// What each employer posted this tick (before the moves).
+    pub postings: Vec<Posting>,
     /// Dividend per owning household this tick, cents.
     pub dividend_per_owner: Vec<i64>,
     /// Capital called from each owning household this tick, cents.
@@ -480,6 +480,17 @@ pub struct EmployerBoard {
     pub vacancy_cdf: Vec<Vec<(f64, u32)>>,
     /// Probability that an unemployed household of each region finds a job this tick.
     pub job_finding: Vec<f64>,
+}
+
+/// What an employer posts to the labour market in a tick.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Posting {
+    /// Fraction of its staff it lays off.
+    pub layoff_share: f64,
+    /// Its staff before the moves.
+    pub workers: u32,
+    /// Vacancies it posts.
+    pub vacancies: f64,
 }
 
 /// Per-region transfers paid this tick.

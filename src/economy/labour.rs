@@ -5,7 +5,7 @@
 //! at an employer drawn in proportion to its vacancies.
 
 use crate::agents::{AgentId, Household, Staff};
-use crate::market::{Clock, EmployerBoard, Model, NONE};
+use crate::market::{Clock, EmployerBoard, Model, NONE, Posting};
 use crate::rng::{Purpose, Stream};
 use crate::threads::publish;
 use bevy_ecs::prelude::*;
@@ -18,37 +18,37 @@ pub fn post_vacancies(model: Res<Model>, mut board: ResMut<EmployerBoard>, firms
     // Each employer's layoff share, staff and vacancies, in parallel onto the board.
     let tables: Vec<&[Staff]> = firms.contiguous_iter().expect("firm components live in tables").collect();
     debug_assert_eq!(firms.iter().len(), board.postings.len(), "one firm per employer index");
-    let rows = || tables.iter().map(|&t| (t, t));
-    let gap = |staff: &Staff| staff.target as f64 - staff.workers as f64;
-    publish(
-        &mut board.layoff_share,
-        rows(),
-        |s| s.employer as usize,
-        |staff, _| {
-            let gap = gap(staff);
-            if gap < 0.0 && staff.workers > 0 { b.firing_rate * -gap / staff.workers as f64 } else { 0.0 }
-        },
-    );
     publish(
         &mut board.postings,
-        rows(),
+        tables.iter().map(|&t| (t, t)),
         |s| s.employer as usize,
         |staff, _| {
-            let gap = gap(staff);
-            (staff.workers, if gap > 0.0 { b.hiring_rate * gap } else { 0.0 })
+            let gap = staff.target as f64 - staff.workers as f64;
+            Posting {
+                layoff_share: if gap < 0.0 && staff.workers > 0 {
+                    b.firing_rate * -gap / staff.workers as f64
+                } else {
+                    0.0
+                },
+                workers: staff.workers,
+                vacancies: if gap > 0.0 { b.hiring_rate * gap } else { 0.0 },
+            }
         },
     );
-    // Then, in employer order, each region's staff and its running total of vacancies.
+    // Then, in employer order, the layoff shares households read, each region's staff and
+    // its running total of vacancies.
     let mut employed = vec![0u64; nr];
     let mut vacancy_total = vec![0.0f64; nr];
     for cdf in &mut board.vacancy_cdf {
         cdf.clear();
     }
-    for (e, (&(workers, vacancies), &r)) in board.postings.iter().zip(&board.region).enumerate() {
+    let rows = board.postings.iter().zip(&board.region).zip(&mut board.layoff_share);
+    for (e, ((posting, &r), layoff_share)) in rows.enumerate() {
         let r = r as usize;
-        employed[r] += workers as u64;
-        if vacancies > 0.0 {
-            vacancy_total[r] += vacancies;
+        *layoff_share = posting.layoff_share;
+        employed[r] += posting.workers as u64;
+        if posting.vacancies > 0.0 {
+            vacancy_total[r] += posting.vacancies;
             board.vacancy_cdf[r].push((vacancy_total[r], e as u32));
         }
     }

@@ -525,7 +525,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
     world.insert_resource(EmployerBoard {
         region: employer_region,
         layoff_share: vec![0.0; n_employers],
-        postings: vec![(0, 0.0); n_employers],
+        postings: vec![Posting::default(); n_employers],
         dividend_per_owner: vec![0; n_employers],
         capital_call_per_owner: vec![0; n_employers],
         capital_paid: Tally::new(n_employers),
