@@ -23,8 +23,12 @@ pub struct Production {
     pub markup: f64,
     /// Ex-works price, currency units per unit.
     pub price: f64,
-    /// Unit cost at the last pricing (wages + inputs at average landed cost).
+    /// Unit cost at the last pricing (wages + inputs at replacement cost).
     pub unit_cost: f64,
+    /// What the inputs of a unit cost to replace: `Σ per_unit × replacement_cost` over its
+    /// lines ([`inputs_at_replacement`]). Kept by ordering, the one pass that sets
+    /// replacement costs, so that pricing need not read the lines.
+    pub input_cost: f64,
     /// Finished goods on hand.
     pub stock: f64,
     /// Forecast of orders, units per tick (exponential smoothing).
@@ -40,3 +44,13 @@ pub struct Production {
     /// Value added this tick, currency units (output at price less inputs used at cost).
     pub value_added: f64,
 }
+
+/// What the inputs of one unit of output cost to replace: `Σ per_unit × replacement_cost`
+/// over a producer's lines (see [`Production::input_cost`]).
+pub fn inputs_at_replacement(lines: &[crate::agents::InputLine]) -> f64 {
+    lines.iter().fold(INPUTS_SUM_START, |sum, l| sum + l.per_unit * l.replacement_cost)
+}
+
+/// Where [`inputs_at_replacement`]'s sum starts (as `Iterator::sum` of `f64` does): a pass
+/// that adds the same terms in the same order from here gets the same bits.
+pub const INPUTS_SUM_START: f64 = -0.0;

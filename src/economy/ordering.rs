@@ -5,7 +5,7 @@
 //! switches when it is cheaper by more than a threshold (trade diversion). Announced tariff
 //! increases that land after a supply's arrival raise its target (front-loading).
 
-use crate::agents::producer::Production;
+use crate::agents::producer::{INPUTS_SUM_START, Production, inputs_at_replacement};
 use crate::agents::{AgentId, Home, INLINE_SUPPLIERS, InputLine, Purchasing, Retailer, Shelf, SupplierSlot, Suppliers};
 use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, Quote, Quotes, TariffTable};
 use crate::rng::{DrawIndex, DrawKey, Purpose, Stream};
@@ -376,11 +376,17 @@ pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home,
                 let buyer = market.buyer(homes[k].0 as usize, &ids[k], search, &draws);
                 let planned = prod.planned;
                 buyer.prefetch(&purchasing.suppliers, orders);
+                // Ordering sets the lines' replacement costs, so it also keeps what pricing
+                // reads of them: the sum of `inputs_at_replacement`, in the same order.
+                let mut input_cost = INPUTS_SUM_START;
                 for (i, (line, slots)) in purchasing.lines_with_suppliers().enumerate() {
                     line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);
                     buyer.search(line, slots, i);
                     buyer.order(line, slots, b.input_cover_weeks, orders);
+                    input_cost += line.per_unit * line.replacement_cost;
                 }
+                prod.input_cost = input_cost;
+                debug_assert_eq!(input_cost.to_bits(), inputs_at_replacement(&purchasing.lines).to_bits());
             }
         },
     );

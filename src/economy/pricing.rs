@@ -14,27 +14,14 @@ use bevy_ecs::prelude::*;
 /// Producer price: p ← p + adjust × ((1 + markup) × unit cost × scarcity − p), where unit
 /// cost is wages per unit plus inputs at replacement cost (what they cost to buy now),
 /// and scarcity raises the price when last tick's orders were rationed.
-pub fn set_producer_prices(
-    model: Res<Model>,
-    wages: Res<Wages>,
-    mut producers: Query<(&Producer, &mut Production, &Purchasing)>,
-) {
+pub fn set_producer_prices(model: Res<Model>, wages: Res<Wages>, mut producers: Query<(&Producer, &mut Production)>) {
     let b = &model.scenario.behaviour;
-    for_each_run!(producers, |(producers, mut prods, purchasing): (
-        &[Producer],
-        ContiguousMut<Production>,
-        &[Purchasing]
-    )| {
-        let prods = prods.bypass_change_detection();
-        for k in 0..producers.len() {
-            // Each producer's lines are heap data of their own: asked for a few ahead.
-            if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
-                crate::cache::prefetch_all(&ahead.lines);
-            }
-            let prod = &mut prods[k];
-            let wage = wages.per_worker[producers[k].region as usize].units();
-            let inputs: f64 = purchasing[k].lines.iter().map(|l| l.per_unit * l.replacement_cost).sum();
-            prod.unit_cost = wage * prod.labour_per_unit + inputs;
+    // Inputs at replacement cost come from `Production::input_cost`, kept by ordering, so
+    // this pass streams producers' own state and reads no lines.
+    for_each_run!(producers, |(producers, mut prods): (&[Producer], ContiguousMut<Production>)| {
+        for (producer, prod) in producers.iter().zip(prods.bypass_change_detection()) {
+            let wage = wages.per_worker[producer.region as usize].units();
+            prod.unit_cost = wage * prod.labour_per_unit + prod.input_cost;
             let scarcity = 1.0 + b.scarcity_pricing * (1.0 - prod.fill_ratio).clamp(0.0, 1.0);
             let target = (1.0 + prod.markup) * prod.unit_cost * scarcity;
             let price = prod.price + b.producer_price_adjust * (target - prod.price);

@@ -11,7 +11,7 @@ pub mod calibrate;
 pub use calibrate::{Calibration, calibrate};
 
 use crate::agents::government::RuleState;
-use crate::agents::producer::Production;
+use crate::agents::producer::{Production, inputs_at_replacement};
 use crate::agents::*;
 use crate::market::*;
 use crate::rng::{DrawKey, Purpose, pick_weighted};
@@ -350,6 +350,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
                 markup: recipe.markup,
                 price,
                 unit_cost: price / (1.0 + recipe.markup),
+                input_cost: inputs_at_replacement(&purchasing.lines),
                 stock: x * b.output_cover_weeks,
                 forecast: x,
                 planned: x,
