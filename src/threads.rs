@@ -111,3 +111,29 @@ pub fn publish<'a, A: Sync + 'a, V: Sync + 'a, T: Send>(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table in index order (written in parallel chunks), one out of order and one too
+    /// short for the pool (both written row by row) fill the board alike.
+    #[test]
+    fn publish_writes_each_agent_s_entry() {
+        ensure_pool(None);
+        let n = 3 * PUBLISH_CHUNK + 17;
+        let in_order: Vec<u32> = (0..n as u32).collect();
+        let mut shuffled = in_order.clone();
+        shuffled.reverse();
+        let short: Vec<u32> = (n as u32..n as u32 + 10).collect();
+        let values = |ids: &[u32]| ids.iter().map(|&i| i as u64 * 3 + 1).collect::<Vec<u64>>();
+        let expected: Vec<u64> = (0..n as u64 + 10).map(|i| i * 3 + 1).collect();
+        for first in [&in_order, &shuffled] {
+            let (v_first, v_short) = (values(first), values(&short));
+            let mut board = vec![0u64; n + 10];
+            let tables = [(first.as_slice(), v_first.as_slice()), (short.as_slice(), v_short.as_slice())];
+            publish(&mut board, tables, |&i| i as usize, |_, &v| v);
+            assert_eq!(board, expected);
+        }
+    }
+}
