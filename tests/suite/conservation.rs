@@ -65,3 +65,32 @@ fn any_number_of_known_retailers_conserves_money_and_goods() {
         }
     }
 }
+
+/// Firms' staff counts (tallied from households in parallel batches) are exactly the
+/// number of households employed at each firm, tick after tick, through a run in which
+/// households are laid off and hired.
+#[test]
+fn staff_counts_stay_the_households_employed_there() {
+    use std::collections::HashMap;
+    use tradesim::agents::{Household, Staff};
+    let sc = embedded("small");
+    let mut sim = tradesim::Simulation::new(std::sync::Arc::new(sc.clone()), true);
+    let mut moves = 0usize;
+    let mut before: Vec<u32> = Vec::new();
+    for tick in 0..sc.ticks.min(60) {
+        sim.step();
+        let world = sim.world_mut();
+        let employers: Vec<u32> = world.query::<&Household>().iter(world).map(|h| h.employer).collect();
+        moves += before.iter().zip(&employers).filter(|(a, b)| a != b).count();
+        let mut counted: HashMap<u32, u32> = HashMap::new();
+        for &e in &employers {
+            *counted.entry(e).or_default() += 1;
+        }
+        for staff in world.query::<&Staff>().iter(world) {
+            let there = counted.get(&staff.employer).copied().unwrap_or(0);
+            assert_eq!(staff.workers, there, "tick {tick}: employer {} counts the wrong staff", staff.employer);
+        }
+        before = employers;
+    }
+    assert!(moves > 100, "the run must move households between jobs to test the counts (moved {moves})");
+}
