@@ -124,7 +124,7 @@ impl Buyer<'_> {
         if let Ok(slots) = <&mut [SupplierSlot; INLINE_SUPPLIERS]>::try_from(&mut *slots) {
             let mut priced = [Priced::default(); INLINE_SUPPLIERS];
             self.order_priced(line, slots, cover_weeks, orders, &mut priced);
-        } else if n <= INLINE_SUPPLIERS {
+        } else if n < INLINE_SUPPLIERS {
             let mut priced = [Priced::default(); INLINE_SUPPLIERS];
             self.order_priced(line, slots, cover_weeks, orders, &mut priced[..n]);
         } else {

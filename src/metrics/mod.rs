@@ -338,8 +338,8 @@ pub fn measure(
     }
     // Mean price to each destination by origin and sector. The producers of an origin and
     // sector are one run of indices (`by_region_sector`), so each mean sums its run of the
-    // destination's block of the board, in producer order.
-    // Destinations in parallel: each sums its own block, in the same order as alone.
+    // destination's block of the board, in producer order; destinations run in parallel,
+    // each summing its own block in the same order as alone.
     let np = pboard.region.len();
     crate::threads::par_chunks_mut(&mut fob_sum, nr * ns, |first, sums| {
         let d = first / (nr * ns);
