@@ -193,6 +193,12 @@ fn pick_known_general(known: &[u32], appeal: &[f64], u: f64) -> Option<usize> {
 /// [`pick_weighted`] of three weights that are finite and not negative, as retailers'
 /// appeal always is: the same running sums in the same order, so the same pick, without
 /// the checks for weights that cannot occur.
+///
+/// The pick is the number of running sums at or below `target`, counted without branches
+/// (which way a draw falls cannot be predicted). Below the total only the first two sums
+/// can be, and the one they point past has weight; only when rounding lifts `target` to
+/// the total (u within an ulp of 1) is the pick the last retailer with weight, on a branch
+/// that is all but never taken.
 #[inline]
 fn pick_of_three(w: [f64; 3], u: f64) -> Option<usize> {
     debug_assert!(w.iter().all(|x| x.is_finite() && *x >= 0.0), "unusable appeal {w:?}");
@@ -202,15 +208,17 @@ fn pick_of_three(w: [f64; 3], u: f64) -> Option<usize> {
         return None;
     }
     let target = u * total;
-    let below = (w[0] <= target) as usize + (first_two <= target) as usize + (total <= target) as usize;
-    let last = if w[2] > 0.0 {
-        2
-    } else if w[1] > 0.0 {
-        1
+    if target < total {
+        Some((w[0] <= target) as usize + (first_two <= target) as usize)
     } else {
-        0
-    };
-    Some(below.min(last))
+        Some(if w[2] > 0.0 {
+            2
+        } else if w[1] > 0.0 {
+            1
+        } else {
+            0
+        })
+    }
 }
 
 /// A known retailer's weight in the pick: its appeal, 0 for an empty slot (`NONE` is past
