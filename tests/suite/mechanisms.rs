@@ -368,3 +368,33 @@ fn households_pay_only_for_what_rationing_retailers_fill() {
     }
     assert_eq!(sim.residuals().money_worst, 0);
 }
+
+#[test]
+fn buyers_are_built_with_room_for_exactly_the_shipments_their_suppliers_keep_in_transit() {
+    // No search, so no buyer changes suppliers and what is in transit follows the build.
+    let sc = scenario(&tiny("search_prob = 0.0", ""));
+    let mut sim = tradesim::Simulation::new(std::sync::Arc::new(sc.clone()), true);
+    let capacity = |sim: &mut tradesim::Simulation| -> Vec<usize> {
+        let world = sim.world_mut();
+        world.query::<&Purchasing>().iter(world).map(|p| p.shipments.capacity()).collect()
+    };
+    let built = capacity(&mut sim);
+    assert!(built.iter().any(|&c| c > 0), "some buyer has foreign suppliers");
+    let mut most = vec![0; built.len()];
+    for _ in 0..12 {
+        sim.step();
+        let world = sim.world_mut();
+        for (m, p) in most.iter_mut().zip(world.query::<&Purchasing>().iter(world)) {
+            *m = (*m).max(p.shipments.len());
+        }
+    }
+    // Each foreign supplier keeps one shipment a week of its lead time on the way: the
+    // room laid out at build is what the buyers came to hold, and none had to move them.
+    assert_eq!(capacity(&mut sim), built, "a buyer's shipments outgrew their room");
+    let full = most.iter().zip(&built).filter(|(m, c)| m == c).count();
+    assert!(
+        full * 10 >= built.len() * 9,
+        "only {full} of {} buyers filled their room: {most:?} vs {built:?}",
+        built.len()
+    );
+}
