@@ -163,7 +163,7 @@ impl Buyer<'_> {
             let w = if positive_finite(weight) {
                 weight
             } else {
-                let w = cost.powf(-b.source_elasticity);
+                let w = weight_of_cost(cost, b.source_elasticity);
                 if !positive_finite(w) {
                     continue;
                 }
@@ -249,6 +249,15 @@ impl Buyer<'_> {
             orders.add(self.book.pd(slot.producer as usize, self.region), cents);
         }
     }
+}
+
+/// A supplier's logit weight from its relative cost, `cost^(−elasticity)`: only for the
+/// rare supplier whose factored weight under- or overflowed, so kept out of the loop that
+/// prices every supplier (which the compiler then unrolls for three).
+#[cold]
+#[inline(never)]
+fn weight_of_cost(cost: f64, elasticity: f64) -> f64 {
+    cost.powf(-elasticity)
 }
 
 /// One supplier of a line as priced this tick: whether it can be bought from, what of its
