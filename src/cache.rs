@@ -8,13 +8,15 @@
 //!
 //! Either way the result is the same, only sooner.
 
-/// Asks the processor to bring `slice[i]` into cache. Has no effect on what any code reads
-/// (an index past the end is ignored) and none at all on other architectures.
+/// Asks the processor to bring `slice[i]` into cache. Has no effect on what any code reads,
+/// and none at all on other architectures. `i` is not checked against the length: a
+/// prefetch never faults, so an index past the end only asks for memory no one reads, and
+/// the passes that ask, once per supplier slot, then pay no comparison for it. Callers
+/// pass indices of the slice.
 #[inline(always)]
 pub fn prefetch<T>(slice: &[T], i: usize) {
-    if i < slice.len() {
-        hint(slice.as_ptr().wrapping_add(i).cast());
-    }
+    debug_assert!(i < slice.len(), "prefetch past the end: {i} of {}", slice.len());
+    hint(slice.as_ptr().wrapping_add(i).cast());
 }
 
 /// Bytes per cache line on the processors tradesim runs on.

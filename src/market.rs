@@ -386,8 +386,10 @@ pub struct Quotes {
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Quote {
-    pub lead: u32,
-    pub transport: f64,
+    /// Lead time in weeks (a whole number; a float for the share-weighted line lead).
+    pub lead: f64,
+    /// Units shipped per unit that arrives: 1 + transport cost (iceberg).
+    pub shipped_per_unit: f64,
     /// Landed cost per unit of fob price: (1 + expected tariff) × (1 + transport).
     pub landed: f64,
     /// Armington-relative cost per unit of fob price: landed / base landed cost /

@@ -171,9 +171,9 @@ impl Buyer<'_> {
             };
             *p = Priced {
                 usable: true,
-                lead: q.lead as f64,
+                lead: q.lead,
                 fob,
-                transport: q.transport,
+                shipped_per_unit: q.shipped_per_unit,
                 landed: fob * q.landed,
                 pending_increase: q.pending_increase,
                 target: w,
@@ -241,7 +241,7 @@ impl Buyer<'_> {
     /// Orders `want` units from the supplier in `slot`, priced as `p`, in whole cents.
     #[inline(always)]
     fn place(&self, line: &mut InputLine, slot: &mut SupplierSlot, p: &Priced, want: f64, orders: &mut LocalTally) {
-        let cents = to_cents(want * (1.0 + p.transport) * p.fob * CENTS_PER_UNIT);
+        let cents = to_cents(want * p.shipped_per_unit * p.fob * CENTS_PER_UNIT);
         if cents > 0 {
             slot.order_cents = cents;
             slot.fob = p.fob;
@@ -268,7 +268,7 @@ struct Priced {
     /// Lead time in weeks.
     lead: f64,
     fob: f64,
-    transport: f64,
+    shipped_per_unit: f64,
     landed: f64,
     pending_increase: f64,
     target: f64,
@@ -302,7 +302,14 @@ pub fn publish_quotes(clock: Res<Clock>, model: Res<Model>, table: Res<TariffTab
                 let relative = landed / model.base_landed_price[model.ies(i, e, s)];
                 let cost = if boycott >= 1.0 { f64::INFINITY } else { relative / (1.0 - boycott) };
                 let weight = if cost.is_finite() && cost > 0.0 { cost.powf(-elasticity) } else { 0.0 };
-                quotes.cells[(i * nr + e) * ns + s] = Quote { lead, transport, landed, cost, weight, pending_increase };
+                quotes.cells[(i * nr + e) * ns + s] = Quote {
+                    lead: lead as f64,
+                    shipped_per_unit: 1.0 + transport,
+                    landed,
+                    cost,
+                    weight,
+                    pending_increase,
+                };
             }
         }
     }
