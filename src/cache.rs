@@ -37,7 +37,8 @@ pub fn prefetch_all<T>(slice: &[T]) {
     }
 }
 
-/// The prefetch instruction itself, for an address inside a slice.
+/// The prefetch instruction itself, for an address its callers compute inside a slice
+/// (nothing depends on it: a prefetch of any address is harmless).
 #[inline(always)]
 fn hint(at: *const u8) {
     #[cfg(target_arch = "x86_64")]

@@ -208,9 +208,9 @@ fn pick_of_three(w: [f64; 3], u: f64) -> Option<usize> {
         return None;
     }
     let target = u * total;
-    if target < total {
-        Some((w[0] <= target) as usize + (first_two <= target) as usize)
-    } else {
+    // Written this way round so that a target that is not a number (u = 0 with a total
+    // that overflowed) counts no sums, as the count of three does.
+    if total <= target {
         Some(if w[2] > 0.0 {
             2
         } else if w[1] > 0.0 {
@@ -218,6 +218,8 @@ fn pick_of_three(w: [f64; 3], u: f64) -> Option<usize> {
         } else {
             0
         })
+    } else {
+        Some((w[0] <= target) as usize + (first_two <= target) as usize)
     }
 }
 

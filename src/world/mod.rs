@@ -552,15 +552,17 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
 /// Gives every buyer's heap data a fresh place, kind by kind in table order: all buyers'
 /// lines, then all their supplier slots, then room for all their shipments in transit.
 ///
-/// Each pass over buyers streams one or two of these kinds (arrivals: lines and
-/// shipments; ordering: lines and slots; pricing, production and metrics: lines only).
+/// Each pass over buyers streams some of these kinds (arrivals: lines and shipments;
+/// ordering: lines and slots; matching's fills: all three; pricing, production and
+/// metrics: lines only).
 /// Allocated as the world is built, a buyer's lines sit between its slots and the next
 /// buyer's lines, and its shipments, starting empty, land wherever the allocator puts
 /// them as they grow during the first weeks. Laid out here, the blocks of one kind follow
 /// one another in the order the passes visit them, so a pass reads memory nearly in
 /// sequence; a buyer whose shipments outgrow their room (a search that switched to a
 /// farther supplier) moves them, which changes nothing but where they are. At the large
-/// preset this took a quarter to a third off the passes that stream lines (docs/performance.md).
+/// preset this took a quarter to two fifths off the passes that stream lines (the row in
+/// docs/performance.md, "What changed").
 fn lay_out_buyers(world: &mut World, sc: &Scenario) {
     let mut buyers = world.query::<(&Home, &mut Purchasing)>();
     let mut buyers: Vec<_> = buyers.iter_mut(world).collect();
