@@ -185,6 +185,15 @@ impl LocalTally<'_> {
             self.sums.touched[block / 64] |= 1 << (block % 64);
         }
     }
+
+    /// The batch's sums as a plain slice, when the tally is small enough to settle every
+    /// slot (at most 2^17, so no touched blocks to mark): adding `v` to slot `i` is then
+    /// `sums[i] += v`, the same as [`LocalTally::add`] without its test for blocks. For a
+    /// pass that adds many times per agent.
+    #[inline]
+    pub fn dense(&mut self) -> Option<&mut [i64]> {
+        if self.sums.touched.is_empty() { Some(&mut self.sums.values) } else { None }
+    }
 }
 
 impl Drop for LocalTally<'_> {

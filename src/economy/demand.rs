@@ -10,6 +10,7 @@
 use crate::agents::{AgentId, Budget, Cash, Household, KnownRetailers};
 use crate::market::{Clock, Model, OrderBook, RetailerBoard};
 use crate::rng::{DrawIndex, DrawKey, Purpose, Stream, pick_weighted};
+use crate::scenario::Behaviour;
 use crate::units::Money;
 use bevy_ecs::prelude::*;
 
@@ -34,20 +35,38 @@ pub fn plan_household_spending(
         || book.retailer_ordered.local(),
         |tally, (ids, hhs, known, mut budgets, mut cash)| {
             let (budgets, cash) = (budgets.bypass_change_detection(), cash.bypass_change_detection());
-            for ((((id, hh), known), budget), cash) in ids.iter().zip(hhs).zip(known).zip(budgets).zip(cash) {
-                let held = cash.0.0.max(0);
-                let wish = b.consume_income * hh.income + b.consume_wealth * cash.0.units();
-                budget.0 = Money(Money::floor_cents(wish * crate::units::CENTS_PER_UNIT).0.min(held));
-                let mut ordered = 0;
-                orders.each(*id, hh.region as usize, known, budget.0, |retailer, amount| {
-                    tally.add(retailer as usize, amount.0);
-                    ordered += amount.0;
-                });
-                cash.0 -= Money(ordered);
+            let rows = ids.iter().zip(hhs).zip(known).zip(budgets).zip(cash);
+            // Five adds a household: a tally that needs no touched blocks (every tally of
+            // retailers up to 2^17 of them) takes them as plain adds to a slice.
+            match tally.dense() {
+                Some(sums) => spend(b, &orders, rows, |retailer, cents| sums[retailer] += cents),
+                None => spend(b, &orders, rows, |retailer, cents| tally.add(retailer, cents)),
             }
         },
     );
     book.retailer_ordered.settle();
+}
+
+/// One run of households sets its budgets and places its orders: `add(retailer, cents)`
+/// for each order, paid from cash at once.
+#[inline(always)]
+fn spend<'r>(
+    b: &Behaviour,
+    orders: &Orders,
+    rows: impl Iterator<Item = ((((&'r AgentId, &'r Household), &'r KnownRetailers), &'r mut Budget), &'r mut Cash)>,
+    mut add: impl FnMut(usize, i64),
+) {
+    for ((((id, hh), known), budget), cash) in rows {
+        let held = cash.0.0.max(0);
+        let wish = b.consume_income * hh.income + b.consume_wealth * cash.0.units();
+        budget.0 = Money(Money::floor_cents(wish * crate::units::CENTS_PER_UNIT).0.min(held));
+        let mut ordered = 0;
+        orders.each(*id, hh.region as usize, known, budget.0, |retailer, amount| {
+            add(retailer as usize, amount.0);
+            ordered += amount.0;
+        });
+        cash.0 -= Money(ordered);
+    }
 }
 
 /// What households' orders this tick depend on besides their own state: the retailer
