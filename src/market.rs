@@ -528,10 +528,16 @@ mod tests {
             for round in 0..2u64 {
                 for batch in 0..4u64 {
                     let mut local = tally.local();
+                    // Every other batch adds through the plain slice where the tally gives one.
+                    let dense = batch % 2 == 1 && len <= DENSE_TALLY;
+                    assert_eq!(local.dense().is_some(), len <= DENSE_TALLY, "len {len}");
                     for k in 0..(len as u64).min(2_000) {
                         let i = ((k * 7_919 + batch * 104_729 + round * 31) % len as u64) as usize;
                         let v = (k as i64 % 11) - 5;
-                        local.add(i, v);
+                        match local.dense() {
+                            Some(sums) if dense => sums[i] += v,
+                            _ => local.add(i, v),
+                        }
                         expected[i] += v;
                     }
                 }
