@@ -119,7 +119,7 @@ impl Buyer<'_> {
     pub fn order(&self, line: &mut InputLine, slots: &mut [SupplierSlot], cover_weeks: f64, orders: &mut LocalTally) {
         // Each supplier as priced this tick, on the stack for the usual few suppliers. Lines
         // with exactly the inline count (the default, and the flagship's) take the same
-        // code with the count fixed, which the compiler unrolls.
+        // code with the count fixed at compile time, which the compiler specialises.
         let n = slots.len();
         if let Ok(slots) = <&mut [SupplierSlot; INLINE_SUPPLIERS]>::try_from(&mut *slots) {
             let mut priced = [Priced::default(); INLINE_SUPPLIERS];
@@ -253,7 +253,7 @@ impl Buyer<'_> {
 
 /// A supplier's logit weight from its relative cost, `cost^(−elasticity)`: only for the
 /// rare supplier whose factored weight under- or overflowed, so kept out of the loop that
-/// prices every supplier (which the compiler then unrolls for three).
+/// prices every supplier, which is then smaller (fewer instructions per line).
 #[cold]
 #[inline(never)]
 fn weight_of_cost(cost: f64, elasticity: f64) -> f64 {

@@ -312,8 +312,8 @@ pub fn measure(
     let sc = &*model.scenario;
     let (nr, ns) = (model.n_regions, model.n_sectors);
     let rs = |r: usize, s: usize| r * ns + s;
-    let mut fob_sum = vec![0.0; nr * nr * ns];
-    let mut fob_n = vec![0.0; nr * nr * ns];
+    // Mean fob price by `[destination][origin][sector]` (0 where no producer).
+    let mut fob_mean = vec![0.0; nr * nr * ns];
 
     // Producers in parallel, in fixed chunks of their table slices, summed in order.
     let wages_ref = &*wages;
@@ -341,19 +341,19 @@ pub fn measure(
     // destination's block of the board, in producer order; destinations run in parallel,
     // each summing its own block in the same order as alone.
     let np = pboard.region.len();
-    crate::threads::par_chunks_mut(&mut fob_sum, nr * ns, |first, sums| {
+    crate::threads::par_chunks_mut(&mut fob_mean, nr * ns, |first, means| {
         let d = first / (nr * ns);
         let block = &pboard.fob[d * np..(d + 1) * np];
-        for (k, sum) in sums.iter_mut().enumerate() {
+        for (k, mean) in means.iter_mut().enumerate() {
             let range = pboard.by_region_sector[k].clone();
+            let mut sum = 0.0;
             for fob in &block[range.start as usize..range.end as usize] {
-                *sum += fob.price;
+                sum += fob.price;
             }
+            *mean = if range.is_empty() { 0.0 } else { sum / range.len() as f64 };
         }
     });
-    for (k, n) in fob_n.iter_mut().enumerate() {
-        *n = pboard.by_region_sector[k % (nr * ns)].len() as f64;
-    }
+    let has_producers = |k: usize| !pboard.by_region_sector[k % (nr * ns)].is_empty();
     // Household flows, summed from the firm side (exact integers): what households ordered
     // from and paid retailers, how many are employed, and what they were paid.
     let mut desired = vec![0i64; nr * ns];
@@ -418,7 +418,7 @@ pub fn measure(
                 }
                 let c = customs.cell(i, e, s);
                 let k = (i * nr + e) * ns + s;
-                let fob = if fob_n[k] > 0.0 { fob_sum[k] / fob_n[k] } else { 0.0 };
+                let fob = fob_mean[k];
                 let rate = if i == e { 0.0 } else { table.rate(i, e, s) };
                 let (quantity, value, tariff) = if i == e {
                     (0.0, 0.0, 0.0)
@@ -517,8 +517,8 @@ pub fn measure(
             for s in 0..ns {
                 let w = model.base_import_value[model.ies(r, e, s)];
                 let k = (r * nr + e) * ns + s;
-                if w > 0.0 && fob_n[k] > 0.0 {
-                    let landed = fob_sum[k] / fob_n[k] * (1.0 + table.rate(r, e, s)) * (1.0 + sc.transport_cost(e, r));
+                if w > 0.0 && has_producers(k) {
+                    let landed = fob_mean[k] * (1.0 + table.rate(r, e, s)) * (1.0 + sc.transport_cost(e, r));
                     ipi_num += w * landed / model.base_landed_price[model.ies(r, e, s)];
                     ipi_den += w;
                 }
