@@ -355,18 +355,24 @@ pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Reta
     let b = &market.model.scenario.behaviour;
     let search = market.search_stream();
     let draws = market.search_draws();
-    retailers.par_iter_mut().for_each_init(
-        || Box::new(market.book.producer_ordered.local()),
-        |orders, (id, retailer, mut shelf, mut purchasing)| {
-            let demand = quantity_for(market.book.retailer_ordered.get(retailer.idx as usize), shelf.price);
-            shelf.ordered = demand;
-            let buyer = market.buyer(retailer.region as usize, id, search, &draws);
-            buyer.prefetch(&purchasing.suppliers, orders);
-            let Purchasing { lines, suppliers, .. } = &mut *purchasing;
-            let (line, slots) = (&mut lines[0], suppliers.line_mut(0));
-            line.forecast += b.forecast_smoothing * (demand - line.forecast);
-            buyer.search(line, slots, 0);
-            buyer.order(line, slots, b.retail_cover_weeks, orders);
+    // Runs of retailers at a time (table slices), as producers below.
+    let retailers = retailers.contiguous_par_iter_mut().expect("retailer components live in tables");
+    retailers.for_each_init(
+        || market.book.producer_ordered.local(),
+        |orders, (ids, retailers, mut shelves, mut purchasing)| {
+            let (shelves, purchasing) = (shelves.bypass_change_detection(), purchasing.bypass_change_detection());
+            let rows = ids.iter().zip(retailers).zip(shelves).zip(purchasing);
+            for (((id, retailer), shelf), purchasing) in rows {
+                let demand = quantity_for(market.book.retailer_ordered.get(retailer.idx as usize), shelf.price);
+                shelf.ordered = demand;
+                let buyer = market.buyer(retailer.region as usize, id, search, &draws);
+                buyer.prefetch(&purchasing.suppliers, orders);
+                let Purchasing { lines, suppliers, .. } = purchasing;
+                let (line, slots) = (&mut lines[0], suppliers.line_mut(0));
+                line.forecast += b.forecast_smoothing * (demand - line.forecast);
+                buyer.search(line, slots, 0);
+                buyer.order(line, slots, b.retail_cover_weeks, orders);
+            }
         },
     );
     market.book.producer_ordered.settle();
