@@ -8,7 +8,7 @@ use crate::market::Clock;
 use crate::metrics::ledger::Residuals;
 use crate::metrics::{Ledger, TickReport};
 use crate::scenario::Scenario;
-use crate::schedule::{Phase, tick_schedules};
+use crate::schedule::{Phase, SystemClock, tick_schedules};
 use crate::world::build_world;
 use bevy_ecs::prelude::*;
 use std::sync::Arc;
@@ -34,13 +34,17 @@ pub struct Simulation {
     timings: PhaseTimings,
 }
 
-/// Wall-clock time spent in each phase over the ticks run so far (always recorded: ten
-/// clock reads a tick cost nothing next to the phases).
+/// Wall-clock time spent in each phase, and in each system of a phase, over the ticks run
+/// so far (always recorded: a few dozen clock reads a tick cost nothing next to the phases).
 #[derive(Debug, Clone, Default)]
 pub struct PhaseTimings {
     pub ticks: u64,
     /// Indexed like [`Phase::ALL`].
     pub phase: [Duration; 9],
+    /// Each system's phase, name and time, in the order the tick runs them. A phase's
+    /// systems add up to a little less than the phase: the clock marks between them and
+    /// the schedule's own work are the difference.
+    pub systems: Vec<(Phase, &'static str, Duration)>,
 }
 
 impl PhaseTimings {
@@ -48,11 +52,20 @@ impl PhaseTimings {
         self.phase.iter().sum()
     }
 
-    /// Adds another simulation's timings (a scenario and its counterfactual).
+    /// Adds another simulation's timings (a scenario and its counterfactual, which run the
+    /// same systems).
     pub fn add(&mut self, other: &PhaseTimings) {
         self.ticks += other.ticks;
         for (a, b) in self.phase.iter_mut().zip(&other.phase) {
             *a += *b;
+        }
+        if self.systems.is_empty() {
+            self.systems.clone_from(&other.systems);
+            return;
+        }
+        debug_assert_eq!(self.systems.len(), other.systems.len(), "timings of different ticks added");
+        for (a, b) in self.systems.iter_mut().zip(&other.systems) {
+            a.2 += b.2;
         }
     }
 }
@@ -67,11 +80,14 @@ impl Simulation {
         ledger.open(stocks, transit);
         world.insert_resource(ledger);
         world.insert_resource(TickReport::default());
-        let mut phases = tick_schedules();
+        let tick = tick_schedules();
+        world.insert_resource(SystemClock::new(tick.systems.len()));
+        let mut phases = tick.phases;
         for (_, schedule) in &mut phases {
             schedule.initialize(&mut world).expect("the tick schedule is well formed");
         }
-        Simulation { world, phases, scenario, timings: PhaseTimings::default() }
+        let systems = tick.systems.into_iter().map(|(phase, name)| (phase, name, Duration::ZERO)).collect();
+        Simulation { world, phases, scenario, timings: PhaseTimings { systems, ..Default::default() } }
     }
 
     pub fn scenario(&self) -> &Arc<Scenario> {
@@ -89,6 +105,10 @@ impl Simulation {
             let t0 = Instant::now();
             schedule.run(&mut self.world);
             self.timings.phase[i] += t0.elapsed();
+        }
+        let clock = self.world.resource::<SystemClock>();
+        for (system, &spent) in self.timings.systems.iter_mut().zip(&clock.spent) {
+            system.2 = spent;
         }
         self.timings.ticks += 1;
         self.world.resource_mut::<Clock>().tick += 1;

@@ -57,6 +57,8 @@ pub struct RunProfile {
     pub ticks: u64,
     /// Seconds in each phase, in tick order.
     pub phase_seconds: Vec<(String, f64)>,
+    /// Seconds in each system, as `[phase, system, seconds]` in the order the tick runs them.
+    pub system_seconds: Vec<(String, String, f64)>,
     /// Seconds spent writing series and effects (and recording effects).
     pub output_seconds: f64,
     pub total_seconds: f64,
@@ -75,6 +77,11 @@ impl RunProfile {
                 .zip(&timings.phase)
                 .map(|(p, d)| (p.name().to_string(), d.as_secs_f64()))
                 .collect(),
+            system_seconds: timings
+                .systems
+                .iter()
+                .map(|(p, name, d)| (p.name().to_string(), name.to_string(), d.as_secs_f64()))
+                .collect(),
             output_seconds: output.as_secs_f64(),
             total_seconds: total.as_secs_f64(),
             peak_memory_bytes: peak_memory_bytes(),
@@ -91,21 +98,30 @@ impl RunProfile {
         let ticks = self.ticks.max(1) as f64;
         let mut s = String::new();
         let _ = writeln!(s, "profile: {} ticks of {} agents", self.ticks, self.agents);
-        let _ = writeln!(s, "  {:<12} {:>10} {:>8} {:>10}", "phase", "ms/tick", "share", "ns/agent");
+        let _ = writeln!(s, "  {:<34} {:>10} {:>8} {:>10}", "phase (and its systems)", "ms/tick", "share", "ns/agent");
+        let per_agent = |secs: f64| secs / ticks * 1e9 / self.agents.max(1) as f64;
         for (name, secs) in &self.phase_seconds {
-            let per_tick = secs / ticks;
-            let _ = writeln!(
-                s,
-                "  {:<12} {:>10.3} {:>7.1}% {:>10.1}",
-                name,
-                per_tick * 1e3,
-                share(*secs, tick),
-                per_tick * 1e9 / self.agents.max(1) as f64
-            );
+            let row = |s: &mut String, label: &str, secs: f64| {
+                let _ = writeln!(
+                    s,
+                    "{label} {:>10.3} {:>7.1}% {:>10.1}",
+                    secs / ticks * 1e3,
+                    share(secs, tick),
+                    per_agent(secs)
+                );
+            };
+            row(&mut s, &format!("  {name:<34}"), *secs);
+            // A phase of several systems lists them under it.
+            let systems: Vec<_> = self.system_seconds.iter().filter(|(phase, ..)| phase == name).collect();
+            if systems.len() > 1 {
+                for (_, system, secs) in systems {
+                    row(&mut s, &format!("    {system:<32}"), *secs);
+                }
+            }
         }
         let _ = writeln!(
             s,
-            "  {:<12} {:>10.3} {:>7.1}% {:>10.1}",
+            "  {:<34} {:>10.3} {:>7.1}% {:>10.1}",
             "tick",
             tick / ticks * 1e3,
             100.0,
@@ -162,12 +178,23 @@ mod tests {
         for (i, d) in timings.phase.iter_mut().enumerate() {
             *d = Duration::from_millis(10 * (i as u64 + 1));
         }
+        let ms = Duration::from_millis;
+        timings.systems = vec![
+            (Phase::Arrivals, "customs::receive_goods", ms(15)),
+            (Phase::Arrivals, "customs::collect_tariffs", ms(4)),
+            (Phase::Demand, "demand::plan_household_spending", ms(39)),
+        ];
         let p =
             RunProfile::new(1000, Duration::from_secs(1), &timings, Duration::from_millis(50), Duration::from_secs(2));
         let text = p.report();
         for phase in Phase::ALL {
             assert!(text.contains(phase.name()), "{text}");
         }
+        // A phase of several systems lists them (shares of the tick), a phase of one does
+        // not repeat it.
+        assert!(text.contains("    customs::receive_goods                3.750     3.3%"), "{text}");
+        assert!(text.contains("    customs::collect_tariffs              1.000     0.9%"), "{text}");
+        assert!(!text.contains("plan_household_spending"), "{text}");
         assert!((p.tick_seconds() - 0.45).abs() < 1e-9);
         // 45 ms of phases over 4 ticks.
         assert!(text.contains("ticks/s 8.89"), "{text}");
