@@ -10,9 +10,9 @@ script, and update the docs from what it prints:
     tradesim run endogenous_retaliation --out runs/endo
     python3 scripts/documented_numbers.py runs/s2025 runs/s1 runs/s2 runs/scale005 runs/endo
 
-Standard library only. A directory of an `endogenous_retaliation` run also gets China's
-rule firings and its chip shortage; every directory gets the flagship numbers (those of
-a run without the flagship's regions are skipped with a message).
+Standard library only. A run of `endogenous_retaliation` gets China's rule firings and
+its chip shortage; any other run the flagship's numbers, which need its regions, a
+counterfactual and at least 56 weeks (a run that lacks them says so and is skipped).
 """
 
 import csv
@@ -36,11 +36,14 @@ def weekly_mean(rows, first, last):
     return sum(per_tick.values()) / len(per_tick) if per_tick else float("nan")
 
 
-def flagship(run):
+def flagship(run, manifest):
+    if not (run / "counterfactual").is_dir():
+        print("  (run with --no-counterfactual: nothing to compare)")
+        return
     regions = read_csv(run / "counterfactual" / "regions.csv")
     us = [r for r in regions if r["region"] == "USA"]
-    if not us:
-        print("  (no USA region: not a flagship-world run)")
+    if not us or not any(r["region"] == "CHN" for r in regions):
+        print("  (no USA or CHN region: not a flagship-world run)")
         return
     trade = read_csv(run / "counterfactual" / "trade.csv")
     between = lambda exp, imp: [r for r in trade if r["exporter"] == exp and r["importer"] == imp]
@@ -59,7 +62,6 @@ def flagship(run):
     cpi = [float(r["cpi"]) for r in us]
     print(f"  counterfactual US CPI over the run: {100 * (cpi[-1] / cpi[0] - 1):+.2f} %")
 
-    manifest = json.loads((run / "manifest.json").read_text())
     cal = {c["region"]: c for c in manifest["calibration"]}
     vnm = cal.get("VNM")
     print(f"  calibration: US import propensity {cal['USA']['import_propensity']:.2f}", end="")
@@ -71,7 +73,7 @@ def flagship(run):
     effects = read_csv(run / "effects.csv")
     print("  effects:")
     for r in effects:
-        if r["metric"] == "gdp" and r["region"] in ("USA", "CHN") and r["horizon"] in ("13w", "52w"):
+        if r["metric"] == "gdp" and r["region"] in ("USA", "CHN") and r["horizon"] in ("13w", "52w") and r["pct_change"]:
             print(f"    GDP {r['region']} {r['horizon']:>4}          {100 * float(r['pct_change']):+6.2f} %")
     for r in effects:
         if (
@@ -82,7 +84,7 @@ def flagship(run):
             print(f"    {r['metric']:<29} {r['horizon']:>4} {100 * float(r['change']):6.1f} %")
 
 
-def retaliation(run):
+def retaliation(run, manifest):
     policy = read_csv(run / "scenario" / "policy.csv")
     firings = defaultdict(list)
     for r in policy:
@@ -91,9 +93,13 @@ def retaliation(run):
     print("  China's changes on US goods:")
     for (tick, date, old, new, cause), sectors in firings.items():
         print(f"    week {tick} ({date}): {float(old):.1%} -> {float(new):.1%} on {len(sectors)} sectors: {cause}")
-    first = int(json.loads((run / "manifest.json").read_text())["first_policy_tick"])
+    first = manifest.get("first_policy_tick")
     chips = [r for r in read_csv(run / "scenario" / "sectors.csv") if (r["region"], r["sector"]) == ("CHN", "SEMI")]
-    peak = max((r for r in chips if int(r["tick"]) >= first), key=lambda r: float(r["shortage_rate"]))
+    after = [r for r in chips if first is not None and int(r["tick"]) >= int(first)]
+    if not after:
+        print("  (no CHN SEMI series after the first policy week)")
+        return
+    peak = max(after, key=lambda r: float(r["shortage_rate"]))
     print(f"  China's chip shortage from week {first}: peak {100 * float(peak['shortage_rate']):.2f} % in week {peak['tick']} ({peak['date']})")
 
 
@@ -105,14 +111,13 @@ def main(dirs):
         if not manifest.is_file():
             sys.exit(f"{d}: no manifest.json; expected a directory written by `tradesim run`")
         m = json.loads(manifest.read_text())
-        print(f"{d}: {m['scenario_name']}, seed {m['seed']}, scale {m['scale']}, {m['git_commit']}")
-        if not (d / "counterfactual").is_dir():
-            print("  (run with --no-counterfactual: nothing to compare)")
-            continue
+        print(f"{d}: {m['scenario_name']}, seed {m['seed']}, scale {m['scale']}, {m['ticks']} weeks, {m['git_commit']}")
         if m["scenario_name"] == "endogenous_retaliation":
-            retaliation(d)
+            retaliation(d, m)
+        elif m["ticks"] < 56:
+            print("  (fewer than 56 weeks: the numbers need weeks 10-55 and the 52-week horizon)")
         else:
-            flagship(d)
+            flagship(d, m)
 
 
 if __name__ == "__main__":

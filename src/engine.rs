@@ -41,10 +41,19 @@ pub struct PhaseTimings {
     pub ticks: u64,
     /// Indexed like [`Phase::ALL`].
     pub phase: [Duration; 9],
-    /// Each system's phase, name and time, in the order the tick runs them. A phase's
-    /// systems add up to a little less than the phase: the clock marks between them and
-    /// the schedule's own work are the difference.
-    pub systems: Vec<(Phase, &'static str, Duration)>,
+    /// Each system's time, in the order the tick runs them. A phase's systems add up to a
+    /// little less than the phase: the clock marks between them and the schedule's own
+    /// work are the difference.
+    pub systems: Vec<SystemTime>,
+}
+
+/// The time spent in one system of the tick.
+#[derive(Debug, Clone)]
+pub struct SystemTime {
+    pub phase: Phase,
+    /// `module::function`.
+    pub name: &'static str,
+    pub spent: Duration,
 }
 
 impl PhaseTimings {
@@ -63,9 +72,10 @@ impl PhaseTimings {
             self.systems.clone_from(&other.systems);
             return;
         }
-        debug_assert_eq!(self.systems.len(), other.systems.len(), "timings of different ticks added");
+        debug_assert_eq!(self.systems.len(), other.systems.len(), "timings of different schedules added");
         for (a, b) in self.systems.iter_mut().zip(&other.systems) {
-            a.2 += b.2;
+            debug_assert_eq!((a.phase, a.name), (b.phase, b.name), "timings of different schedules added");
+            a.spent += b.spent;
         }
     }
 }
@@ -81,12 +91,13 @@ impl Simulation {
         world.insert_resource(ledger);
         world.insert_resource(TickReport::default());
         let tick = tick_schedules();
-        world.insert_resource(SystemClock::new(tick.systems.len()));
+        world.insert_resource(SystemClock::default());
         let mut phases = tick.phases;
         for (_, schedule) in &mut phases {
             schedule.initialize(&mut world).expect("the tick schedule is well formed");
         }
-        let systems = tick.systems.into_iter().map(|(phase, name)| (phase, name, Duration::ZERO)).collect();
+        let systems =
+            tick.systems.into_iter().map(|(phase, name)| SystemTime { phase, name, spent: Duration::ZERO }).collect();
         Simulation { world, phases, scenario, timings: PhaseTimings { systems, ..Default::default() } }
     }
 
@@ -107,8 +118,14 @@ impl Simulation {
             self.timings.phase[i] += t0.elapsed();
         }
         let clock = self.world.resource::<SystemClock>();
-        for (system, &spent) in self.timings.systems.iter_mut().zip(&clock.spent) {
-            system.2 = spent;
+        // Systems are listed phase by phase; `k` counts within the phase.
+        let (mut phase, mut k) = (None, 0);
+        for system in &mut self.timings.systems {
+            if phase != Some(system.phase) {
+                (phase, k) = (Some(system.phase), 0);
+            }
+            system.spent = clock.spent(system.phase, k);
+            k += 1;
         }
         self.timings.ticks += 1;
         self.world.resource_mut::<Clock>().tick += 1;

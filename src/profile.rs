@@ -80,7 +80,7 @@ impl RunProfile {
             system_seconds: timings
                 .systems
                 .iter()
-                .map(|(p, name, d)| (p.name().to_string(), name.to_string(), d.as_secs_f64()))
+                .map(|t| (t.phase.name().to_string(), t.name.to_string(), t.spent.as_secs_f64()))
                 .collect(),
             output_seconds: output.as_secs_f64(),
             total_seconds: total.as_secs_f64(),
@@ -100,16 +100,16 @@ impl RunProfile {
         let _ = writeln!(s, "profile: {} ticks of {} agents", self.ticks, self.agents);
         let _ = writeln!(s, "  {:<34} {:>10} {:>8} {:>10}", "phase (and its systems)", "ms/tick", "share", "ns/agent");
         let per_agent = |secs: f64| secs / ticks * 1e9 / self.agents.max(1) as f64;
+        let row = |out: &mut String, label: &str, secs: f64| {
+            let _ = writeln!(
+                out,
+                "{label} {:>10.3} {:>7.1}% {:>10.1}",
+                secs / ticks * 1e3,
+                share(secs, tick),
+                per_agent(secs)
+            );
+        };
         for (name, secs) in &self.phase_seconds {
-            let row = |s: &mut String, label: &str, secs: f64| {
-                let _ = writeln!(
-                    s,
-                    "{label} {:>10.3} {:>7.1}% {:>10.1}",
-                    secs / ticks * 1e3,
-                    share(secs, tick),
-                    per_agent(secs)
-                );
-            };
             row(&mut s, &format!("  {name:<34}"), *secs);
             // A phase of several systems lists them under it.
             let systems: Vec<_> = self.system_seconds.iter().filter(|(phase, ..)| phase == name).collect();
@@ -163,6 +163,7 @@ pub fn peak_memory_bytes() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::SystemTime;
 
     #[test]
     fn presets_scale_the_flagship_to_their_household_counts() {
@@ -179,10 +180,11 @@ mod tests {
             *d = Duration::from_millis(10 * (i as u64 + 1));
         }
         let ms = Duration::from_millis;
+        let system = |phase, name, spent| SystemTime { phase, name, spent };
         timings.systems = vec![
-            (Phase::Arrivals, "customs::receive_goods", ms(15)),
-            (Phase::Arrivals, "customs::collect_tariffs", ms(4)),
-            (Phase::Demand, "demand::plan_household_spending", ms(39)),
+            system(Phase::Arrivals, "customs::receive_goods", ms(15)),
+            system(Phase::Arrivals, "customs::collect_tariffs", ms(4)),
+            system(Phase::Demand, "demand::plan_household_spending", ms(39)),
         ];
         let p =
             RunProfile::new(1000, Duration::from_secs(1), &timings, Duration::from_millis(50), Duration::from_secs(2));

@@ -243,7 +243,8 @@ mod tests {
     fn neighbouring_draws_look_independent() {
         // The pairs the model takes: one household's draws for consecutive sectors, the
         // same draw of consecutive agents, and of one agent in consecutive ticks. Beyond
-        // 255 + 5 sd a grid of independent pairs lands once in ten million runs.
+        // 255 + 5 sd a grid of independent pairs lands about once in 200,000 (the upper
+        // tail of chi-square with 255 degrees of freedom at 368 is 4.5e-6).
         let limit = 255.0 + 5.0 * 22.6;
         let n = 100_000u64;
         let stream = Stream::new(2025, 3, Purpose::RetailerChoice);
