@@ -42,14 +42,14 @@ pub const MIN_PARALLEL_AGENTS: usize = 2048;
 
 /// `query.par_iter_mut().for_each(f)`, or the same serially when the query has fewer than
 /// [`MIN_PARALLEL_AGENTS`] agents. Either way each agent is visited once, by `f` alone.
-/// (A macro because bevy's serial and parallel iterators share no trait to be generic over.)
+/// (A macro because bevy's serial and parallel iterators share no trait to be generic over;
+/// `f` is written into both branches, so that each infers its argument types.)
 macro_rules! for_each_agent {
-    ($query:ident, $f:expr) => {{
-        let f = $f;
+    ($query:ident, $f:expr $(,)?) => {{
         if $query.iter().len() < $crate::threads::MIN_PARALLEL_AGENTS {
-            $query.iter_mut().for_each(&f);
+            $query.iter_mut().for_each($f);
         } else {
-            $query.par_iter_mut().for_each(&f);
+            $query.par_iter_mut().for_each($f);
         }
     }};
 }
@@ -59,16 +59,38 @@ pub(crate) use for_each_agent;
 /// components as slices (`ContiguousMut` for `&mut` ones). Lets a pass ask for an agent's
 /// heap data a few agents ahead ([`crate::cache::prefetch_all`]).
 macro_rules! for_each_run {
-    ($query:ident, $f:expr) => {{
-        let f = $f;
+    ($query:ident, $f:expr $(,)?) => {{
         if $query.iter().len() < $crate::threads::MIN_PARALLEL_AGENTS {
-            $query.contiguous_iter_mut().expect("agent components live in tables").for_each(&f);
+            $query.contiguous_iter_mut().expect("agent components live in tables").for_each($f);
         } else {
-            $query.contiguous_par_iter_mut().expect("agent components live in tables").for_each(&f);
+            $query.contiguous_par_iter_mut().expect("agent components live in tables").for_each($f);
         }
     }};
 }
 pub(crate) use for_each_run;
+
+/// `for_each_run!` with a state per batch of runs, made by `init` (a batch's private
+/// tallies): `f(&mut state, run)`. On the calling thread one state serves every run.
+macro_rules! for_each_run_init {
+    ($query:ident, $init:expr, $f:expr $(,)?) => {{
+        if $query.iter().len() < $crate::threads::MIN_PARALLEL_AGENTS {
+            let mut state = ($init)();
+            let runs = $query.contiguous_iter_mut().expect("agent components live in tables");
+            $crate::threads::serially(&mut state, runs, $f);
+        } else {
+            $query.contiguous_par_iter_mut().expect("agent components live in tables").for_each_init($init, $f);
+        }
+    }};
+}
+pub(crate) use for_each_run_init;
+
+/// The serial branch of [`for_each_run_init!`]: a function, so that `f`'s argument types
+/// are inferred from `items`.
+pub fn serially<S, I>(state: &mut S, items: impl Iterator<Item = I>, f: impl Fn(&mut S, I)) {
+    for item in items {
+        f(state, item);
+    }
+}
 
 /// Rows per parallel chunk of [`publish`].
 const PUBLISH_CHUNK: usize = 4096;

@@ -11,6 +11,7 @@ use crate::agents::{AgentId, Budget, Cash, Household, KnownRetailers};
 use crate::market::{Clock, Model, OrderBook, RetailerBoard};
 use crate::rng::{DrawIndex, DrawKey, Purpose, Stream, pick_weighted};
 use crate::scenario::Behaviour;
+use crate::threads::for_each_run_init;
 use crate::units::Money;
 use bevy_ecs::prelude::*;
 
@@ -30,8 +31,8 @@ pub fn plan_household_spending(
     let orders = Orders::new(&model, clock.tick, &rboard);
     // Whole runs of households at a time (table slices), so that the pass pays no
     // per-household call or change-detection tick: nothing in tradesim reads change ticks.
-    let households = households.contiguous_par_iter_mut().expect("household components live in tables");
-    households.for_each_init(
+    for_each_run_init!(
+        households,
         || book.retailer_ordered.local(),
         |tally, (ids, hhs, known, mut budgets, mut cash)| {
             let (budgets, cash) = (budgets.bypass_change_detection(), cash.bypass_change_detection());

@@ -8,7 +8,7 @@ use crate::agents::{Cash, Government, Home, Household, Producer, Shelf, Staff};
 use crate::market::{EmployerBoard, Model, NONE, Transfers, Wages};
 use crate::metrics::{HouseholdCash, Observed};
 use crate::scenario::Recycling;
-use crate::threads::publish;
+use crate::threads::{for_each_agent, for_each_run_init, publish};
 use crate::units::{CENTS_PER_UNIT, Money};
 use bevy_ecs::prelude::*;
 use std::sync::Mutex;
@@ -39,7 +39,7 @@ type FirmBooks<'a> = (&'a Home, &'a mut Staff, &'a mut Cash, Option<&'a Producti
 /// Wages out, revenue smoothed, then dividends from cash above `cash_buffer_weeks` of revenue.
 pub fn pay_wages_and_dividends(model: Res<Model>, wages: Res<Wages>, mut firms: Query<FirmBooks>) {
     let b = &model.scenario.behaviour;
-    firms.par_iter_mut().for_each(|(home, mut staff, mut cash, production, shelf)| {
+    for_each_agent!(firms, |(home, mut staff, mut cash, production, shelf)| {
         let bill = Money(wages.per_worker[home.0 as usize].0 * staff.workers as i64);
         cash.0 -= bill;
         let revenue = production.map(|p| p.revenue).or(shelf.map(|s| s.revenue)).unwrap_or(0) as f64 / CENTS_PER_UNIT;
@@ -122,8 +122,8 @@ pub fn receive_income(
 ) {
     let smoothing = model.scenario.behaviour.income_smoothing;
     let total = Mutex::new(vec![0i128; model.n_regions]);
-    let households = households.contiguous_par_iter_mut().expect("household components live in tables");
-    households.for_each_init(
+    for_each_run_init!(
+        households,
         || (board.capital_paid.local(), HouseholdCash::batch(&total, model.n_regions)),
         |(capital, cash_by_region), (mut hhs, mut cash)| {
             for (hh, cash) in hhs.bypass_change_detection().iter_mut().zip(cash.bypass_change_detection()) {
@@ -152,14 +152,14 @@ pub fn receive_income(
 
 /// Firms receive what their owners paid in against capital calls.
 pub fn collect_capital(board: Res<EmployerBoard>, mut firms: Query<(&Staff, &mut Cash)>) {
-    firms.par_iter_mut().for_each(|(staff, mut cash)| {
+    for_each_agent!(firms, |(staff, mut cash)| {
         cash.0 += Money(board.capital_paid.get(staff.employer as usize));
     });
 }
 
 /// Producers of an aided sector receive their government's aid.
 pub fn receive_aid(transfers: Res<Transfers>, mut producers: Query<(&Producer, &mut Cash)>) {
-    producers.par_iter_mut().for_each(|(p, mut cash)| {
+    for_each_agent!(producers, |(p, mut cash)| {
         let (sector, per) = transfers.aid_per_producer[p.region as usize];
         if per > 0 && sector == p.sector as usize {
             cash.0 += Money(per);

@@ -7,7 +7,7 @@
 use crate::agents::{AgentId, Household, Staff};
 use crate::market::{Clock, EmployerBoard, Model, NONE, Posting};
 use crate::rng::{Purpose, Stream};
-use crate::threads::publish;
+use crate::threads::{for_each_agent, for_each_run_init, publish};
 use bevy_ecs::prelude::*;
 
 /// Publishes each employer's layoff share and vacancies and each region's job-finding odds.
@@ -70,42 +70,38 @@ pub fn move_workers(
     let seed = model.scenario.seed;
     let layoff = Stream::new(seed, clock.tick as u64, Purpose::Layoff);
     let job_search = Stream::new(seed, clock.tick as u64, Purpose::JobSearch);
-    let households = households.contiguous_par_iter_mut().expect("household components live in tables");
-    households.for_each_init(
-        || board.staff.local(),
-        |staff, (ids, mut hhs)| {
-            for (id, hh) in ids.iter().zip(hhs.bypass_change_detection()) {
-                if hh.employer != NONE {
-                    // No draw is needed where the employer lays no one off (a draw is never
-                    // below zero), which is most employers in most weeks.
-                    let share = board.layoff_share[hh.employer as usize];
-                    if share > 0.0 && layoff.key(id.0).uniform(0) < share {
-                        hh.employer = NONE;
-                    }
-                } else {
-                    let r = hh.region as usize;
-                    let key = job_search.key(id.0);
-                    let cdf = &board.vacancy_cdf[r];
-                    if let Some(&(total, _)) = cdf.last()
-                        && key.uniform(0) < board.job_finding[r]
-                    {
-                        let target = key.uniform(1) * total;
-                        let k = cdf.partition_point(|&(cum, _)| cum <= target).min(cdf.len() - 1);
-                        hh.employer = cdf[k].1;
-                    }
+    for_each_run_init!(households, || board.staff.local(), |staff, (ids, mut hhs)| {
+        for (id, hh) in ids.iter().zip(hhs.bypass_change_detection()) {
+            if hh.employer != NONE {
+                // No draw is needed where the employer lays no one off (a draw is never
+                // below zero), which is most employers in most weeks.
+                let share = board.layoff_share[hh.employer as usize];
+                if share > 0.0 && layoff.key(id.0).uniform(0) < share {
+                    hh.employer = NONE;
                 }
-                if hh.employer != NONE {
-                    staff.add(hh.employer as usize, 1);
+            } else {
+                let r = hh.region as usize;
+                let key = job_search.key(id.0);
+                let cdf = &board.vacancy_cdf[r];
+                if let Some(&(total, _)) = cdf.last()
+                    && key.uniform(0) < board.job_finding[r]
+                {
+                    let target = key.uniform(1) * total;
+                    let k = cdf.partition_point(|&(cum, _)| cum <= target).min(cdf.len() - 1);
+                    hh.employer = cdf[k].1;
                 }
             }
-        },
-    );
+            if hh.employer != NONE {
+                staff.add(hh.employer as usize, 1);
+            }
+        }
+    });
     board.staff.settle();
 }
 
 /// Firms learn their staff after the moves.
 pub fn count_staff(board: Res<EmployerBoard>, mut firms: Query<&mut Staff>) {
-    firms.par_iter_mut().for_each(|mut staff| {
+    for_each_agent!(firms, |mut staff| {
         staff.workers = board.staff.get(staff.employer as usize).max(0) as u32;
     });
 }

@@ -10,7 +10,7 @@ use crate::agents::{
 use crate::economy::demand::Orders;
 use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, RetailerBoard};
 use crate::scenario::Scenario;
-use crate::threads::publish;
+use crate::threads::{for_each_agent, for_each_run_init, publish};
 use crate::units::{Money, quantity_for};
 use bevy_ecs::prelude::*;
 
@@ -26,7 +26,7 @@ pub fn ration_producers(
     mut producers: Query<(&Producer, &mut Production)>,
 ) {
     let nr = board.n_regions;
-    producers.par_iter_mut().for_each(|(p, mut prod)| {
+    for_each_agent!(producers, |(p, mut prod)| {
         let i = p.idx as usize;
         let ordered: f64 =
             (0..nr).map(|d| quantity_for(book.producer_ordered.get(book.pd(i, d)), board.fob(p.idx, d))).sum();
@@ -37,7 +37,7 @@ pub fn ration_producers(
 
 /// Retailers: units households ordered, and the share they can fill.
 pub fn ration_retailers(book: Res<OrderBook>, mut retailers: Query<(&Retailer, &mut Shelf, &Purchasing)>) {
-    retailers.par_iter_mut().for_each(|(r, mut shelf, purchasing)| {
+    for_each_agent!(retailers, |(r, mut shelf, purchasing)| {
         let ordered = quantity_for(book.retailer_ordered.get(r.idx as usize), shelf.price);
         shelf.ordered = ordered;
         shelf.fill_ratio = fill_ratio(purchasing.lines[0].stock, ordered);
@@ -83,28 +83,24 @@ pub fn refund_baskets(
         return;
     }
     let orders = Orders::new(&model, clock.tick, &rboard);
-    let households = households.contiguous_par_iter_mut().expect("household components live in tables");
-    households.for_each_init(
-        || book.retailer_filled.local(),
-        |filled, (ids, hhs, known, budgets, mut cash)| {
-            let rows = ids.iter().zip(hhs).zip(known).zip(budgets).zip(cash.bypass_change_detection());
-            for ((((id, hh), known), budget), cash) in rows {
-                let mut refund = 0;
-                let r = hh.region as usize;
-                orders.each_in(*id, r, known, budget.0, &rationing[r * nc..(r + 1) * nc], |retailer, ordered| {
-                    let fill = rboard.fill_ratio[retailer as usize];
-                    if fill < 1.0 {
-                        let paid = Money::floor_cents(ordered.0 as f64 * fill);
-                        refund += ordered.0 - paid.0;
-                        filled.add(retailer as usize, paid.0);
-                    }
-                });
-                if refund != 0 {
-                    cash.0 += Money(refund);
+    for_each_run_init!(households, || book.retailer_filled.local(), |filled, (ids, hhs, known, budgets, mut cash)| {
+        let rows = ids.iter().zip(hhs).zip(known).zip(budgets).zip(cash.bypass_change_detection());
+        for ((((id, hh), known), budget), cash) in rows {
+            let mut refund = 0;
+            let r = hh.region as usize;
+            orders.each_in(*id, r, known, budget.0, &rationing[r * nc..(r + 1) * nc], |retailer, ordered| {
+                let fill = rboard.fill_ratio[retailer as usize];
+                if fill < 1.0 {
+                    let paid = Money::floor_cents(ordered.0 as f64 * fill);
+                    refund += ordered.0 - paid.0;
+                    filled.add(retailer as usize, paid.0);
                 }
+            });
+            if refund != 0 {
+                cash.0 += Money(refund);
             }
-        },
-    );
+        }
+    });
     book.retailer_filled.settle();
 }
 
@@ -119,34 +115,21 @@ pub fn fill_purchases(
     let sc = &*model.scenario;
     // Runs of buyers at a time, asking for each one's lines and suppliers a few buyers
     // ahead (heap data of their own), and for what its orders will read half as far ahead.
-    let buyers = buyers.contiguous_par_iter_mut().expect("buyer components live in tables");
-    buyers.for_each_init(
-        || book.producer_filled.local(),
-        |filled, (homes, mut purchasing, mut cash)| {
-            let (purchasing, cash) = (purchasing.bypass_change_detection(), cash.bypass_change_detection());
-            for k in 0..homes.len() {
-                if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
-                    crate::cache::prefetch_all(&ahead.lines);
-                    crate::cache::prefetch_all(ahead.suppliers.all());
-                }
-                // Half as far ahead, what those slots point at: fill ratios and tally slots.
-                let next = if k == 0 { 0..FILLS_AHEAD + 1 } else { k + FILLS_AHEAD..k + FILLS_AHEAD + 1 };
-                for j in next.filter(|&j| j < homes.len()) {
-                    prefetch_fills(&board, &book, homes[j].0 as usize, &purchasing[j], filled);
-                }
-                fill_buyer(
-                    sc,
-                    &board,
-                    &book,
-                    clock.tick,
-                    homes[k].0 as usize,
-                    &mut purchasing[k],
-                    &mut cash[k],
-                    filled,
-                );
+    for_each_run_init!(buyers, || book.producer_filled.local(), |filled, (homes, mut purchasing, mut cash)| {
+        let (purchasing, cash) = (purchasing.bypass_change_detection(), cash.bypass_change_detection());
+        for k in 0..homes.len() {
+            if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
+                crate::cache::prefetch_all(&ahead.lines);
+                crate::cache::prefetch_all(ahead.suppliers.all());
             }
-        },
-    );
+            // Half as far ahead, what those slots point at: fill ratios and tally slots.
+            let next = if k == 0 { 0..FILLS_AHEAD + 1 } else { k + FILLS_AHEAD..k + FILLS_AHEAD + 1 };
+            for j in next.filter(|&j| j < homes.len()) {
+                prefetch_fills(&board, &book, homes[j].0 as usize, &purchasing[j], filled);
+            }
+            fill_buyer(sc, &board, &book, clock.tick, homes[k].0 as usize, &mut purchasing[k], &mut cash[k], filled);
+        }
+    });
     book.producer_filled.settle();
 }
 
@@ -222,7 +205,7 @@ pub fn settle_producer_sales(
     mut producers: Query<(&Producer, &mut Production, &mut Cash)>,
 ) {
     let nr = board.n_regions;
-    producers.par_iter_mut().for_each(|(p, mut prod, mut cash)| {
+    for_each_agent!(producers, |(p, mut prod, mut cash)| {
         let i = p.idx as usize;
         let mut revenue = 0;
         let mut shipped = 0.0;
@@ -244,7 +227,7 @@ pub fn settle_retail_sales(
     rboard: Res<RetailerBoard>,
     mut retailers: Query<(&Retailer, &mut Shelf, &mut Purchasing, &mut Cash)>,
 ) {
-    retailers.par_iter_mut().for_each(|(r, mut shelf, mut purchasing, mut cash)| {
+    for_each_agent!(retailers, |(r, mut shelf, mut purchasing, mut cash)| {
         // The fill ratio households paid at (the board's copy of the shelf's).
         let revenue = book.retailer_paid(r.idx as usize, rboard.fill_ratio[r.idx as usize]);
         let sold = quantity_for(revenue, shelf.price);

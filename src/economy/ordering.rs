@@ -10,6 +10,7 @@ use crate::agents::{AgentId, Home, INLINE_SUPPLIERS, InputLine, Purchasing, Reta
 use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, Quote, Quotes, TariffTable};
 use crate::rng::{DrawIndex, DrawKey, Purpose, Stream};
 use crate::scenario::Scenario;
+use crate::threads::for_each_run_init;
 use crate::units::{CENTS_PER_UNIT, positive_finite, quantity_for, to_cents};
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemParam;
@@ -356,25 +357,22 @@ pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Reta
     let search = market.search_stream();
     let draws = market.search_draws();
     // Runs of retailers at a time (table slices), as producers below.
-    let retailers = retailers.contiguous_par_iter_mut().expect("retailer components live in tables");
-    retailers.for_each_init(
-        || market.book.producer_ordered.local(),
-        |orders, (ids, retailers, mut shelves, mut purchasing)| {
-            let (shelves, purchasing) = (shelves.bypass_change_detection(), purchasing.bypass_change_detection());
-            let rows = ids.iter().zip(retailers).zip(shelves).zip(purchasing);
-            for (((id, retailer), shelf), purchasing) in rows {
-                let demand = quantity_for(market.book.retailer_ordered.get(retailer.idx as usize), shelf.price);
-                shelf.ordered = demand;
-                let buyer = market.buyer(retailer.region as usize, id, search, &draws);
-                buyer.prefetch(&purchasing.suppliers, orders);
-                let Purchasing { lines, suppliers, .. } = purchasing;
-                let (line, slots) = (&mut lines[0], suppliers.line_mut(0));
-                line.forecast += b.forecast_smoothing * (demand - line.forecast);
-                buyer.search(line, slots, 0);
-                buyer.order(line, slots, b.retail_cover_weeks, orders);
-            }
-        },
-    );
+    let batch = || market.book.producer_ordered.local();
+    for_each_run_init!(retailers, batch, |orders, (ids, retailers, mut shelves, mut purchasing)| {
+        let (shelves, purchasing) = (shelves.bypass_change_detection(), purchasing.bypass_change_detection());
+        let rows = ids.iter().zip(retailers).zip(shelves).zip(purchasing);
+        for (((id, retailer), shelf), purchasing) in rows {
+            let demand = quantity_for(market.book.retailer_ordered.get(retailer.idx as usize), shelf.price);
+            shelf.ordered = demand;
+            let buyer = market.buyer(retailer.region as usize, id, search, &draws);
+            buyer.prefetch(&purchasing.suppliers, orders);
+            let Purchasing { lines, suppliers, .. } = purchasing;
+            let (line, slots) = (&mut lines[0], suppliers.line_mut(0));
+            line.forecast += b.forecast_smoothing * (demand - line.forecast);
+            buyer.search(line, slots, 0);
+            buyer.order(line, slots, b.retail_cover_weeks, orders);
+        }
+    });
     market.book.producer_ordered.settle();
 }
 
@@ -385,7 +383,9 @@ pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home,
     let draws = market.search_draws();
     // Runs of producers at a time (table slices). Asking for lines and suppliers a few
     // producers ahead, as the passes that stream lines do, bought nothing measurable here:
-    // what ordering waits on is its suppliers' board prices and tally slots.
+    // what ordering waits on is its suppliers' board prices and tally slots. Always in
+    // parallel: a producer's orders are heavy enough that the 900 producers of the small
+    // preset already pay for waking the pool (0.28 → 0.24 ms on two threads).
     let producers = producers.contiguous_par_iter_mut().expect("producer components live in tables");
     producers.for_each_init(
         || market.book.producer_ordered.local(),

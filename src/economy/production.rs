@@ -6,6 +6,7 @@ use crate::agents::producer::Production;
 use crate::agents::{Producer, Purchasing, Retailer, Staff};
 use crate::economy::ordering::planned_output;
 use crate::market::Model;
+use crate::threads::{for_each_agent, for_each_run};
 use bevy_ecs::prelude::*;
 
 /// The output a producer can make: the tightest of capacity, plan, staff and each input.
@@ -25,8 +26,7 @@ pub fn feasible_output(prod: &Production, workers: u32, purchasing: &Purchasing)
 pub fn produce(model: Res<Model>, mut producers: Query<(&Producer, &mut Production, &mut Purchasing, &mut Staff)>) {
     // Runs of producers at a time, asking for each one's lines a few producers ahead (they
     // are heap data of their own).
-    let producers = producers.contiguous_par_iter_mut().expect("producer components live in tables");
-    producers.for_each(|(producers, mut prods, mut purchasing, mut staff)| {
+    for_each_run!(producers, |(producers, mut prods, mut purchasing, mut staff)| {
         let (prods, purchasing, staff) =
             (prods.bypass_change_detection(), purchasing.bypass_change_detection(), staff.bypass_change_detection());
         for k in 0..producers.len() {
@@ -72,7 +72,7 @@ fn produce_one(
 
 /// Retailers staff for their forecast sales.
 pub fn plan_shop_staff(model: Res<Model>, mut retailers: Query<(&Retailer, &Purchasing, &mut Staff)>) {
-    retailers.par_iter_mut().for_each(|(r, purchasing, mut staff)| {
+    for_each_agent!(retailers, |(r, purchasing, mut staff)| {
         let per_unit = model.retail_labour_per_unit[model.rs(r.region as usize, r.sector as usize)];
         let want = per_unit * purchasing.lines[0].forecast;
         staff.target = if want.is_finite() { want.ceil().clamp(0.0, u32::MAX as f64 / 2.0) as u32 } else { 0 };
