@@ -86,7 +86,7 @@ pub(crate) use for_each_run_init;
 
 /// The serial branch of [`for_each_run_init!`]: a function, so that `f`'s argument types
 /// are inferred from `items`.
-pub fn serially<S, I>(state: &mut S, items: impl Iterator<Item = I>, f: impl Fn(&mut S, I)) {
+pub(crate) fn serially<S, I>(state: &mut S, items: impl Iterator<Item = I>, f: impl Fn(&mut S, I)) {
     for item in items {
         f(state, item);
     }

@@ -384,7 +384,7 @@ pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home,
     // Runs of producers at a time (table slices). Asking for lines and suppliers a few
     // producers ahead, as the passes that stream lines do, bought nothing measurable here:
     // what ordering waits on is its suppliers' board prices and tally slots. Always in
-    // parallel: a producer's orders are heavy enough that the 900 producers of the small
+    // parallel: a producer's orders are heavy enough that the 888 producers of the small
     // preset already pay for waking the pool (0.28 → 0.24 ms on two threads).
     let producers = producers.contiguous_par_iter_mut().expect("producer components live in tables");
     producers.for_each_init(
