@@ -17,18 +17,38 @@ const FILES: &[&str] = &[
     "counterfactual/policy.csv",
 ];
 
-fn run_binary(out: &Path, threads: u32, seed: u64) {
+/// `tradesim run ARGS --threads THREADS --out OUT`, which must succeed.
+fn run_tradesim(out: &Path, threads: u32, args: &[&str]) {
     let status = Command::new(env!("CARGO_BIN_EXE_tradesim"))
-        .args(["run", "configs/small.toml", "--scale", "2", "--threads"])
+        .arg("run")
+        .args(args)
+        .arg("--threads")
         .arg(threads.to_string())
-        .arg("--seed")
-        .arg(seed.to_string())
         .arg("--out")
         .arg(out)
         .env_remove("RUST_LOG")
         .output()
         .expect("run tradesim");
     assert!(status.status.success(), "tradesim failed: {}", String::from_utf8_lossy(&status.stderr));
+}
+
+/// The small scenario at twice its size, with both worlds.
+fn run_binary(out: &Path, threads: u32, seed: u64) {
+    run_tradesim(out, threads, &["configs/small.toml", "--scale", "2", "--seed", &seed.to_string()]);
+}
+
+/// The flagship without its counterfactual, with `args` (size, horizon), on 1 and on 2
+/// threads: the two output directories under `tmp`.
+fn flagship_on_one_and_two_threads(tmp: &Path, args: &[&str]) -> Vec<std::path::PathBuf> {
+    let args = [&["us_china_2025", "--no-counterfactual"], args].concat();
+    [1, 2]
+        .iter()
+        .map(|&threads| {
+            let out = tmp.join(format!("threads{threads}"));
+            run_tradesim(&out, threads, &args);
+            out
+        })
+        .collect()
 }
 
 fn read(dir: &Path, file: &str) -> Vec<u8> {
@@ -89,20 +109,13 @@ fn scenario_and_counterfactual_share_random_numbers_before_the_first_event() {
 #[test]
 fn large_preset_is_deterministic_and_conserves_money_and_goods() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut manifests = Vec::new();
-    for threads in [1, 2] {
-        let out = tmp.path().join(format!("threads{threads}"));
-        let status = Command::new(env!("CARGO_BIN_EXE_tradesim"))
-            .args(["run", "us_china_2025", "--size", "large", "--ticks", "6", "--no-counterfactual", "--threads"])
-            .arg(threads.to_string())
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .expect("run tradesim");
-        assert!(status.status.success(), "tradesim failed: {}", String::from_utf8_lossy(&status.stderr));
-        let manifest: serde_json::Value = serde_json::from_slice(&read(&out, "manifest.json")).unwrap();
-        manifests.push((out, manifest));
-    }
+    let manifests: Vec<_> = flagship_on_one_and_two_threads(tmp.path(), &["--size", "large", "--ticks", "6"])
+        .into_iter()
+        .map(|out| {
+            let manifest: serde_json::Value = serde_json::from_slice(&read(&out, "manifest.json")).unwrap();
+            (out, manifest)
+        })
+        .collect();
     for (out, manifest) in &manifests {
         assert_eq!(manifest["agents"]["households"], 1_086_400, "{}", out.display());
         let res = &manifest["residuals"]["scenario"];
@@ -128,19 +141,7 @@ fn large_preset_is_deterministic_and_conserves_money_and_goods() {
 #[test]
 fn household_passes_agree_serial_and_parallel_in_weeks_of_retail_rationing() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut outs = Vec::new();
-    for threads in [1, 2] {
-        let out = tmp.path().join(format!("threads{threads}"));
-        let status = Command::new(env!("CARGO_BIN_EXE_tradesim"))
-            .args(["run", "us_china_2025", "--size", "small", "--no-counterfactual", "--threads"])
-            .arg(threads.to_string())
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .expect("run tradesim");
-        assert!(status.status.success(), "tradesim failed: {}", String::from_utf8_lossy(&status.stderr));
-        outs.push(out);
-    }
+    let outs = flagship_on_one_and_two_threads(tmp.path(), &["--size", "small"]);
     for file in ["scenario/regions.csv", "scenario/trade.csv", "scenario/sectors.csv", "scenario/policy.csv"] {
         assert!(read(&outs[0], file) == read(&outs[1], file), "{file} differs between 1 and 2 threads");
     }
