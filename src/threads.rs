@@ -71,9 +71,11 @@ pub(crate) use for_each_run;
 
 /// `for_each_run!` with a state per batch of runs, made by `init` (a batch's private
 /// tallies): `f(&mut state, run)`. On the calling thread one state serves every run.
+/// `parallel_from = N` sets the threshold for a pass whose agents each do much more work
+/// than most (instead of [`MIN_PARALLEL_AGENTS`]).
 macro_rules! for_each_run_init {
-    ($query:ident, $init:expr, $f:expr $(,)?) => {{
-        if $query.iter().len() < $crate::threads::MIN_PARALLEL_AGENTS {
+    ($query:ident, parallel_from = $min:expr, $init:expr, $f:expr $(,)?) => {{
+        if $query.iter().len() < $min {
             let mut state = ($init)();
             let runs = $query.contiguous_iter_mut().expect("agent components live in tables");
             $crate::threads::serially(&mut state, runs, $f);
@@ -81,6 +83,9 @@ macro_rules! for_each_run_init {
             $query.contiguous_par_iter_mut().expect("agent components live in tables").for_each_init($init, $f);
         }
     }};
+    ($query:ident, $init:expr, $f:expr $(,)?) => {
+        $crate::threads::for_each_run_init!($query, parallel_from = $crate::threads::MIN_PARALLEL_AGENTS, $init, $f)
+    };
 }
 pub(crate) use for_each_run_init;
 

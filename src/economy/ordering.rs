@@ -383,37 +383,39 @@ pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home,
     let draws = market.search_draws();
     // Runs of producers at a time (table slices). Asking for lines and suppliers a few
     // producers ahead, as the passes that stream lines do, bought nothing measurable here:
-    // what ordering waits on is its suppliers' board prices and tally slots. Always in
-    // parallel: a producer's orders are heavy enough that the 888 producers of the small
-    // preset already pay for waking the pool (0.28 → 0.24 ms on two threads).
-    let producers = producers.contiguous_par_iter_mut().expect("producer components live in tables");
-    producers.for_each_init(
-        || market.book.producer_ordered.local(),
-        |orders, (ids, homes, mut prods, mut purchasing)| {
-            let (prods, purchasing) = (prods.bypass_change_detection(), purchasing.bypass_change_detection());
-            for k in 0..ids.len() {
-                let (prod, purchasing) = (&mut prods[k], &mut purchasing[k]);
-                prod.forecast += b.forecast_smoothing * (prod.ordered - prod.forecast);
-                prod.planned = planned_output(prod, b.output_cover_weeks, b.inventory_adjust);
-                let buyer = market.buyer(homes[k].0 as usize, &ids[k], search, &draws);
-                let planned = prod.planned;
-                buyer.prefetch(&purchasing.suppliers, orders);
-                // Ordering sets the lines' replacement costs, so it also keeps what pricing
-                // reads of them: the sum of `inputs_at_replacement`, in the same order.
-                let mut input_cost = INPUTS_SUM_START;
-                for (i, (line, slots)) in purchasing.lines_with_suppliers().enumerate() {
-                    line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);
-                    buyer.search(line, slots, i);
-                    buyer.order(line, slots, b.input_cover_weeks, orders);
-                    input_cost += line.per_unit * line.replacement_cost;
-                }
-                prod.input_cost = input_cost;
-                debug_assert_eq!(input_cost.to_bits(), inputs_at_replacement(&purchasing.lines).to_bits());
+    // what ordering waits on is its suppliers' board prices and tally slots.
+    let batch = || market.book.producer_ordered.local();
+    for_each_run_init!(producers, parallel_from = MIN_PARALLEL_PRODUCERS, batch, |orders, run| {
+        let (ids, homes, mut prods, mut purchasing) = run;
+        let (prods, purchasing) = (prods.bypass_change_detection(), purchasing.bypass_change_detection());
+        for k in 0..ids.len() {
+            let (prod, purchasing) = (&mut prods[k], &mut purchasing[k]);
+            prod.forecast += b.forecast_smoothing * (prod.ordered - prod.forecast);
+            prod.planned = planned_output(prod, b.output_cover_weeks, b.inventory_adjust);
+            let buyer = market.buyer(homes[k].0 as usize, &ids[k], search, &draws);
+            let planned = prod.planned;
+            buyer.prefetch(&purchasing.suppliers, orders);
+            // Ordering sets the lines' replacement costs, so it also keeps what pricing
+            // reads of them: the sum of `inputs_at_replacement`, in the same order.
+            let mut input_cost = INPUTS_SUM_START;
+            for (i, (line, slots)) in purchasing.lines_with_suppliers().enumerate() {
+                line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);
+                buyer.search(line, slots, i);
+                buyer.order(line, slots, b.input_cover_weeks, orders);
+                input_cost += line.per_unit * line.replacement_cost;
             }
-        },
-    );
+            prod.input_cost = input_cost;
+            debug_assert_eq!(input_cost.to_bits(), inputs_at_replacement(&purchasing.lines).to_bits());
+        }
+    });
     market.book.producer_ordered.settle();
 }
+
+/// From how many producers their input orders run in parallel. A producer orders several
+/// lines, so far fewer of them pay for waking the pool than the agents of most passes
+/// ([`crate::threads::MIN_PARALLEL_AGENTS`]): the 888 producers of the small preset take
+/// 0.28 ms on one thread and 0.24 ms on two (fewer were not measured).
+const MIN_PARALLEL_PRODUCERS: usize = 256;
 
 /// Output that covers forecast orders and closes a share of the gap to target stock.
 pub fn planned_output(prod: &Production, cover_weeks: f64, adjust: f64) -> f64 {
