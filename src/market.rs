@@ -353,6 +353,9 @@ pub struct ProducerBoard {
     pub capacity: Vec<f64>,
     /// Share of orders filled this tick (set in matching).
     pub fill_ratio: Vec<f64>,
+    /// Which producers fill less than every order this tick (`fill_ratio < 1`), one bit
+    /// each, 64 to a word (set in matching with `fill_ratio`; see [`ProducerBoard::rations`]).
+    pub rationing: Vec<u64>,
     /// Producers of each `[region][sector]`, as a range of indices.
     pub by_region_sector: Vec<std::ops::Range<u32>>,
 }
@@ -370,6 +373,22 @@ impl ProducerBoard {
     #[inline]
     pub fn fob_weight(&self, producer: u32, dest: usize) -> f64 {
         self.fob[dest * self.region.len() + producer as usize].weight
+    }
+
+    /// Whether `producer` fills less than every order this tick. Most producers fill every
+    /// order in most weeks, and a buyer reads this bit (the whole bitmap is 11 kB at the
+    /// large preset) instead of the producer's fill ratio, which lies anywhere in the world.
+    #[inline]
+    pub fn rations(&self, producer: u32) -> bool {
+        (self.rationing[producer as usize / 64] >> (producer % 64)) & 1 != 0
+    }
+
+    /// Sets [`ProducerBoard::rationing`] from `fill_ratio`.
+    pub fn mark_rationing(&mut self) {
+        self.rationing.clear();
+        self.rationing.extend(
+            self.fill_ratio.chunks(64).map(|c| c.iter().rev().fold(0u64, |bits, &f| (bits << 1) | (f < 1.0) as u64)),
+        );
     }
 }
 
@@ -438,8 +457,9 @@ pub struct OrderBook {
     /// Cents ordered from each producer by buyers of each destination, `[dest][producer]`
     /// (see [`OrderBook::pd`]).
     pub producer_ordered: Tally,
-    /// Cents paid to each producer for filled orders, `[dest][producer]`.
-    pub producer_filled: Tally,
+    /// Cents paid to each producer that rationed for filled orders, `[dest][producer]`;
+    /// read it only through [`OrderBook::producer_paid`].
+    pub(crate) producer_filled: Tally,
     /// Cents households ordered from each retailer.
     pub retailer_ordered: Tally,
     /// Cents households paid each retailer that could not fill every order; read it only
@@ -454,6 +474,16 @@ impl OrderBook {
     #[inline]
     pub fn retailer_paid(&self, r: usize, fill_ratio: f64) -> i64 {
         if fill_ratio >= 1.0 { self.retailer_ordered.get(r) } else { self.retailer_filled.get(r) }
+    }
+
+    /// Cents buyers in region `dest` paid `producer` this tick. A producer that filled
+    /// every order (`rations` false, see [`ProducerBoard::rations`]) was paid exactly what
+    /// was ordered from it, so buyers add their payments to `producer_filled` only at
+    /// producers that rationed.
+    #[inline]
+    pub fn producer_paid(&self, producer: usize, dest: usize, rations: bool) -> i64 {
+        let i = self.pd(producer, dest);
+        if rations { self.producer_filled.get(i) } else { self.producer_ordered.get(i) }
     }
 
     /// Index of (producer, destination) in the producer tallies.
@@ -516,6 +546,23 @@ pub struct Transfers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rationing bitmap marks exactly the producers with a fill ratio below one, across
+    /// word boundaries and in a last word that is only partly used.
+    #[test]
+    fn rationing_bits_are_the_fill_ratios_below_one() {
+        for n in [0usize, 1, 63, 64, 65, 130] {
+            let fill: Vec<f64> =
+                (0..n).map(|p| if p % 3 == 1 || p == 64 { 0.5 * (p % 2) as f64 } else { 1.0 }).collect();
+            let mut board = ProducerBoard { fill_ratio: fill.clone(), ..Default::default() };
+            board.rationing = vec![u64::MAX; 9];
+            board.mark_rationing();
+            assert_eq!(board.rationing.len(), n.div_ceil(64));
+            for (p, &f) in fill.iter().enumerate() {
+                assert_eq!(board.rations(p as u32), f < 1.0, "producer {p} of {n}, fill {f}");
+            }
+        }
+    }
 
     /// Batches add in any pattern, reuse each other's buffers, and the totals are the plain
     /// sums, for a tally that settles every slot and for one that settles touched blocks.

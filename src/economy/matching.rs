@@ -53,6 +53,7 @@ pub fn publish_fill_ratios(
 ) {
     let producers = producers.contiguous_iter().expect("producer components live in tables");
     publish(&mut pboard.fill_ratio, producers, |p| p.idx as usize, |_, prod| prod.fill_ratio);
+    pboard.mark_rationing();
     let retailers = retailers.contiguous_iter().expect("retailer components live in tables");
     publish(&mut rboard.fill_ratio, retailers, |r| r.idx as usize, |_, shelf| shelf.fill_ratio);
 }
@@ -137,11 +138,11 @@ pub fn fill_purchases(
 /// orders will read (see `crate::cache`).
 const FILLS_AHEAD: usize = 2;
 
-/// Asks for the fill ratio and payment-tally slot of every supplier a buyer in region `d`
-/// ordered from.
+/// Asks for the fill ratio and payment-tally slot of every rationing supplier a buyer in
+/// region `d` ordered from.
 fn prefetch_fills(board: &ProducerBoard, book: &OrderBook, d: usize, purchasing: &Purchasing, filled: &LocalTally) {
     for slot in purchasing.suppliers.all() {
-        if slot.order_cents > 0 && slot.producer != NONE {
+        if slot.order_cents > 0 && slot.producer != NONE && board.rations(slot.producer) {
             crate::cache::prefetch(&board.fill_ratio, slot.producer as usize);
             filled.prefetch(book.pd(slot.producer as usize, d));
         }
@@ -169,13 +170,21 @@ fn fill_buyer(
                 continue;
             }
             let p = slot.producer;
-            let paid = Money::floor_cents(ordered as f64 * board.fill_ratio[p as usize]);
-            line.unfilled.0 += ordered - paid.0;
-            if !paid.is_positive() {
-                continue;
-            }
+            // A producer that fills every order is paid the order (and its sales are what
+            // was ordered from it: `OrderBook::producer_paid`); one that rations, the
+            // filled share rounded down to the cent, added to its tally of payments.
+            let paid = if board.rations(p) {
+                let paid = Money::floor_cents(ordered as f64 * board.fill_ratio[p as usize]);
+                line.unfilled.0 += ordered - paid.0;
+                if !paid.is_positive() {
+                    continue;
+                }
+                filled.add(book.pd(p as usize, d), paid.0);
+                paid
+            } else {
+                Money(ordered)
+            };
             cash.0 -= paid;
-            filled.add(book.pd(p as usize, d), paid.0);
             let origin = slot.origin as usize;
             let shipped = quantity_for(paid.0, slot.fob);
             line.in_transit += shipped / (1.0 + sc.transport_cost(origin, d));
@@ -209,8 +218,9 @@ pub fn settle_producer_sales(
         let i = p.idx as usize;
         let mut revenue = 0;
         let mut shipped = 0.0;
+        let rations = board.rations(p.idx);
         for d in 0..nr {
-            let paid = book.producer_filled.get(book.pd(i, d));
+            let paid = book.producer_paid(i, d, rations);
             revenue += paid;
             shipped += quantity_for(paid, board.fob(p.idx, d));
         }

@@ -501,6 +501,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         price_weight: vec![1.0; n_producers],
         capacity: vec![0.0; n_producers],
         fill_ratio: vec![1.0; n_producers],
+        rationing: vec![0; n_producers.div_ceil(64)],
         by_region_sector: plan.producer_ranges,
     };
     for (p, prod) in world.query::<(&Producer, &Production)>().iter(&world) {

@@ -82,6 +82,12 @@ fn rationing_splits_stock_proportionally_and_records_the_shortage() {
     let fill: Vec<f64> = board.fill_ratio.clone();
     let rationing: Vec<usize> = (0..fill.len()).filter(|&p| fill[p] < 0.999).collect();
     assert!(!rationing.is_empty(), "no producer rationed");
+    // Buyers pay by the board's bit for a fill below one; sellers that fill every order
+    // are paid from the order tally, the others from the payments tally.
+    for (p, &f) in fill.iter().enumerate() {
+        assert_eq!(board.rations(p as u32), f < 1.0, "producer {p}, fill {f}");
+    }
+    assert!(rationing.len() < fill.len(), "every producer rationed");
     // Every buyer of a seller gets the same fraction of its order, rounded down to the
     // cent: what each seller was paid is the sum of those fills over its buyers...
     let mut checked = 0;
