@@ -25,14 +25,22 @@ pub fn ration_producers(
     board: Res<ProducerBoard>,
     mut producers: Query<(&Producer, &mut Production)>,
 ) {
-    let nr = board.n_regions;
     for_each_agent!(producers, |(p, mut prod)| {
-        let i = p.idx as usize;
-        let ordered: f64 =
-            (0..nr).map(|d| quantity_for(book.producer_ordered.get(book.pd(i, d)), board.fob(p.idx, d))).sum();
+        let ordered = units_ordered(&book, &board, p.idx);
         prod.ordered = ordered;
         prod.fill_ratio = fill_ratio(prod.stock, ordered);
     });
+}
+
+/// The units ordered from `producer` by buyers of every destination, each destination's
+/// cents at its price there, summed in destination order.
+#[inline]
+fn units_ordered(book: &OrderBook, board: &ProducerBoard, producer: u32) -> f64 {
+    let mut units = 0.0;
+    for d in 0..board.n_regions {
+        units += quantity_for(book.producer_ordered.get(book.pd(producer as usize, d)), board.fob(producer, d));
+    }
+    units
 }
 
 /// Retailers: units households ordered, and the share they can fill.
@@ -217,13 +225,22 @@ pub fn settle_producer_sales(
     for_each_agent!(producers, |(p, mut prod, mut cash)| {
         let i = p.idx as usize;
         let mut revenue = 0;
-        let mut shipped = 0.0;
-        let rations = board.rations(p.idx);
-        for d in 0..nr {
-            let paid = book.producer_paid(i, d, rations);
-            revenue += paid;
-            shipped += quantity_for(paid, board.fob(p.idx, d));
-        }
+        let shipped = if board.rations(p.idx) {
+            let mut shipped = 0.0;
+            for d in 0..nr {
+                let paid = book.producer_paid(i, d, true);
+                revenue += paid;
+                shipped += quantity_for(paid, board.fob(p.idx, d));
+            }
+            shipped
+        } else {
+            // Paid every order: what it ships is what was ordered, as rationing summed it.
+            for d in 0..nr {
+                revenue += book.producer_paid(i, d, false);
+            }
+            debug_assert_eq!(prod.ordered.to_bits(), units_ordered(&book, &board, p.idx).to_bits());
+            prod.ordered
+        };
         prod.revenue = revenue;
         prod.shipped = shipped;
         prod.stock = (prod.stock - shipped).max(0.0);
