@@ -374,6 +374,12 @@ impl ProducerBoard {
     pub fn fob_weight(&self, producer: u32, dest: usize) -> f64 {
         self.fob[dest * self.region.len() + producer as usize].weight
     }
+    /// Every producer's price to `dest`, by producer (the board's row for `dest`).
+    #[inline]
+    pub fn fob_row(&self, dest: usize) -> &[Fob] {
+        let n = self.region.len();
+        &self.fob[dest * n..(dest + 1) * n]
+    }
 
     /// Whether `producer` fills less than every order this tick. Most producers fill every
     /// order in most weeks, and a buyer reads this bit (the whole bitmap is 11 kB at the
@@ -433,6 +439,12 @@ impl Quotes {
     #[inline]
     pub fn get(&self, importer: usize, exporter: usize, sector: usize) -> &Quote {
         &self.cells[(importer * self.n_regions + exporter) * self.n_sectors + sector]
+    }
+    /// The quotes of every `[exporter][sector]` for buyers in `importer`.
+    #[inline]
+    pub fn row(&self, importer: usize) -> &[Quote] {
+        let n = self.n_regions * self.n_sectors;
+        &self.cells[importer * n..(importer + 1) * n]
     }
 }
 

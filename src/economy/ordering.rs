@@ -7,7 +7,7 @@
 
 use crate::agents::producer::{INPUTS_SUM_START, Production, inputs_at_replacement};
 use crate::agents::{AgentId, Home, INLINE_SUPPLIERS, InputLine, Purchasing, Retailer, Shelf, SupplierSlot, Suppliers};
-use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, Quote, Quotes, TariffTable};
+use crate::market::{Clock, Fob, LocalTally, Model, NONE, OrderBook, ProducerBoard, Quote, Quotes, TariffTable};
 use crate::rng::{DrawIndex, DrawKey, Purpose, Stream};
 use crate::scenario::Scenario;
 use crate::threads::for_each_run_init;
@@ -24,6 +24,12 @@ pub struct Buyer<'a> {
     pub book: &'a OrderBook,
     pub now: u32,
     pub region: usize,
+    /// The board's prices to this buyer's region, by producer.
+    pub fobs: &'a [Fob],
+    /// The quotes for this buyer's region, by `[origin][sector]`.
+    pub quote_row: &'a [Quote],
+    /// Where this buyer's region starts in the producer tallies ([`OrderBook::pd`] of producer 0).
+    pub pd_base: usize,
     /// This buyer's supplier-search draws this tick.
     pub search_key: DrawKey,
     /// The premixed index of line `k`'s search draw (index `4k`), for the first lines.
@@ -37,7 +43,13 @@ impl Buyer<'_> {
     /// infinite when boycotted entirely. Search and the sourcing logit both rank on it.
     #[inline]
     pub fn relative_cost(&self, producer: u32, origin: u16, sector: usize) -> f64 {
-        self.board.fob(producer, self.region) * self.quotes.get(self.region, origin as usize, sector).cost
+        self.fobs[producer as usize].price * self.quote(origin, sector).cost
+    }
+
+    /// The quote for goods of `sector` from `origin` to this buyer.
+    #[inline]
+    fn quote(&self, origin: u16, sector: usize) -> &Quote {
+        &self.quote_row[origin as usize * self.quotes.n_sectors + sector]
     }
 
     /// Asks for the board prices and order tallies of every supplier of `lines` at once,
@@ -45,8 +57,8 @@ impl Buyer<'_> {
     pub fn prefetch(&self, suppliers: &Suppliers, orders: &LocalTally) {
         for slot in suppliers.all() {
             if slot.producer != NONE {
-                self.board.prefetch_fob(slot.producer, self.region);
-                orders.prefetch(self.book.pd(slot.producer as usize, self.region));
+                crate::cache::prefetch(self.fobs, slot.producer as usize);
+                orders.prefetch(self.pd_base + slot.producer as usize);
             }
         }
     }
@@ -152,15 +164,15 @@ impl Buyer<'_> {
             if slot.producer == NONE {
                 continue;
             }
-            let q = self.quotes.get(self.region, slot.origin as usize, s);
-            let fob = self.board.fob(slot.producer, self.region);
-            let cost = self.relative_cost(slot.producer, slot.origin, s);
+            let q = self.quote(slot.origin, s);
+            let Fob { price: fob, weight: fob_weight } = self.fobs[slot.producer as usize];
+            let cost = fob * q.cost;
             if !positive_finite(cost) {
                 continue;
             }
             // The factored weight fob^(−σ)·quote^(−σ) can under- or overflow where the
             // product does not (extreme elasticities); then take the power of the product.
-            let weight = self.board.fob_weight(slot.producer, self.region) * q.weight;
+            let weight = fob_weight * q.weight;
             let w = if positive_finite(weight) {
                 weight
             } else {
@@ -247,7 +259,7 @@ impl Buyer<'_> {
             slot.order_cents = cents;
             slot.fob = p.fob;
             line.ordered.0 += cents;
-            orders.add(self.book.pd(slot.producer as usize, self.region), cents);
+            orders.add(self.pd_base + slot.producer as usize, cents);
         }
     }
 }
@@ -345,6 +357,9 @@ impl Market<'_> {
             book: &self.book,
             now: self.clock.tick,
             region,
+            fobs: self.board.fob_row(region),
+            quote_row: self.quotes.row(region),
+            pd_base: self.book.pd(0, region),
             search_key: search.key(id.0),
             search_draws: draws,
         }
