@@ -365,15 +365,6 @@ impl ProducerBoard {
     pub fn fob(&self, producer: u32, dest: usize) -> f64 {
         self.fob[dest * self.region.len() + producer as usize].price
     }
-    /// Brings `producer`'s price to `dest` into cache ahead of reading it (see [`crate::cache`]).
-    #[inline]
-    pub fn prefetch_fob(&self, producer: u32, dest: usize) {
-        crate::cache::prefetch(&self.fob, dest * self.region.len() + producer as usize);
-    }
-    #[inline]
-    pub fn fob_weight(&self, producer: u32, dest: usize) -> f64 {
-        self.fob[dest * self.region.len() + producer as usize].weight
-    }
     /// Every producer's price to `dest`, by producer (the board's row for `dest`).
     #[inline]
     pub fn fob_row(&self, dest: usize) -> &[Fob] {
