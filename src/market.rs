@@ -517,8 +517,9 @@ pub struct EmployerBoard {
     pub capital_call_per_owner: Vec<i64>,
     /// Capital owners actually paid in this tick, by employer.
     pub capital_paid: Tally,
-    /// Staff counted after this tick's moves.
-    pub staff: Tally,
+    /// Each employer's change of staff in this tick's moves: one less for each employee
+    /// laid off, one more for each hire (the staff before the moves is in `postings`).
+    pub staff_moves: Tally,
     /// For each region, employers with vacancies and the running total of vacancies,
     /// for a weighted draw by binary search.
     pub vacancy_cdf: Vec<Vec<(f64, u32)>>,

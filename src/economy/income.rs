@@ -138,7 +138,9 @@ pub fn receive_income(
                     income += board.dividend_per_owner[firm];
                     // A capital call is paid from cash, as far as cash goes.
                     paid_in = board.capital_call_per_owner[firm].min(cash.0.0 + income).max(0);
-                    capital.add(firm, paid_in);
+                    if paid_in != 0 {
+                        capital.add(firm, paid_in);
+                    }
                 }
                 cash.0 += Money(income - paid_in);
                 cash_by_region.add(r, cash.0.0);

@@ -57,10 +57,11 @@ pub fn post_vacancies(model: Res<Model>, mut board: ResMut<EmployerBoard>, firms
         board.job_finding[r] =
             if unemployed > 0.0 { (b.job_match_efficiency * vacancy_total[r] / unemployed).min(1.0) } else { 0.0 };
     }
-    board.staff.clear();
+    board.staff_moves.clear();
 }
 
-/// Households leave or find jobs; each counts itself at its employer.
+/// Households leave or find jobs; each move counts at its employer, one less for a layoff
+/// and one more for a hire (most households stay where they are, and count nothing).
 pub fn move_workers(
     clock: Res<Clock>,
     model: Res<Model>,
@@ -70,13 +71,14 @@ pub fn move_workers(
     let seed = model.scenario.seed;
     let layoff = Stream::new(seed, clock.tick as u64, Purpose::Layoff);
     let job_search = Stream::new(seed, clock.tick as u64, Purpose::JobSearch);
-    for_each_run_init!(households, || board.staff.local(), |staff, (ids, mut hhs)| {
+    for_each_run_init!(households, || board.staff_moves.local(), |moves, (ids, mut hhs)| {
         for (id, hh) in ids.iter().zip(hhs.bypass_change_detection()) {
             if hh.employer != NONE {
                 // No draw is needed where the employer lays no one off (a draw is never
                 // below zero), which is most employers in most weeks.
                 let share = board.layoff_share[hh.employer as usize];
                 if share > 0.0 && layoff.key(id.0).uniform(0) < share {
+                    moves.add(hh.employer as usize, -1);
                     hh.employer = NONE;
                 }
             } else {
@@ -89,19 +91,21 @@ pub fn move_workers(
                     let target = key.uniform(1) * total;
                     let k = cdf.partition_point(|&(cum, _)| cum <= target).min(cdf.len() - 1);
                     hh.employer = cdf[k].1;
+                    moves.add(hh.employer as usize, 1);
                 }
-            }
-            if hh.employer != NONE {
-                staff.add(hh.employer as usize, 1);
             }
         }
     });
-    board.staff.settle();
+    board.staff_moves.settle();
 }
 
-/// Firms learn their staff after the moves.
+/// Firms learn their staff after the moves: their staff before them, less the employees
+/// laid off, plus the hires. (Staff counts start from the households the world employs at
+/// each firm, and households change employer only in [`move_workers`].)
 pub fn count_staff(board: Res<EmployerBoard>, mut firms: Query<&mut Staff>) {
     for_each_agent!(firms, |mut staff| {
-        staff.workers = board.staff.get(staff.employer as usize).max(0) as u32;
+        let workers = staff.workers as i64 + board.staff_moves.get(staff.employer as usize);
+        debug_assert!(workers >= 0, "employer {} counted {workers} staff", staff.employer);
+        staff.workers = workers.max(0) as u32;
     });
 }

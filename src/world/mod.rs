@@ -531,7 +531,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         dividend_per_owner: vec![0; n_employers],
         capital_call_per_owner: vec![0; n_employers],
         capital_paid: Tally::new(n_employers),
-        staff: Tally::new(n_employers),
+        staff_moves: Tally::new(n_employers),
         vacancy_cdf: vec![Vec::new(); nr],
         job_finding: vec![0.0; nr],
     });

@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use tradesim::agents::producer::Production;
-use tradesim::agents::{Producer, Purchasing};
+use tradesim::agents::{Household, Producer, Purchasing, Staff};
 use tradesim::market::ProducerBoard;
 
 const HOME: usize = 0;
@@ -68,6 +68,40 @@ fn tariffs_are_assessed_at_arrival_with_grace_for_goods_already_shipped() {
             assert!((rate - 0.5).abs() < 1e-6, "tick {}: effective rate {rate}", r.tick);
         }
     }
+}
+
+/// Each firm's staff is the households employed there, counted after weeks in which some
+/// households were laid off and others hired (firms keep their staff by those moves).
+#[test]
+fn firms_staff_is_the_households_they_employ_after_layoffs_and_hires() {
+    // A large tariff on PARTNER's goods moves workers between HOME's firms and PARTNER's.
+    let sc = scenario(&tiny("", &tariff_event(1.0, "")));
+    let mut sim = tradesim::Simulation::new(std::sync::Arc::new(sc), true);
+    let employers = |sim: &mut tradesim::Simulation| -> Vec<u32> {
+        let world = sim.world_mut();
+        world.query::<&Household>().iter(world).map(|hh| hh.employer).collect()
+    };
+    let (mut laid_off, mut hired) = (0, 0);
+    for _ in 0..30 {
+        let before = employers(&mut sim);
+        sim.step();
+        for (was, now) in before.iter().zip(employers(&mut sim)) {
+            laid_off += (*was != tradesim::market::NONE && now == tradesim::market::NONE) as u32;
+            hired += (*was == tradesim::market::NONE && now != tradesim::market::NONE) as u32;
+        }
+    }
+    assert!(laid_off > 0 && hired > 0, "{laid_off} laid off and {hired} hired: no moves to count");
+    let world = sim.world_mut();
+    let mut employed = std::collections::HashMap::<u32, u32>::new();
+    for hh in world.query::<&Household>().iter(world) {
+        *employed.entry(hh.employer).or_default() += 1;
+    }
+    let mut firms = 0;
+    for staff in world.query::<&Staff>().iter(world) {
+        assert_eq!(staff.workers, employed.get(&staff.employer).copied().unwrap_or(0), "employer {}", staff.employer);
+        firms += 1;
+    }
+    assert!(firms > 0);
 }
 
 #[test]
