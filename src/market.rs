@@ -344,11 +344,16 @@ pub struct ProducerBoard {
     pub price: Vec<f64>,
     /// Sector of each producer.
     pub sector: Vec<u16>,
-    /// Price to each destination region, `[dest][producer]`: buyers of one region, which
-    /// run one after another, read one contiguous block.
+    /// Prices to destinations, in rows of one entry per producer: destination `d` reads
+    /// row `fob_row_of[d]` ([`ProducerBoard::fob_row`]), so buyers of one region, which run
+    /// one after another, read one contiguous block. Row 0 is every producer's own price
+    /// and weight, which every destination where no exporter absorbs any tariff shares; a
+    /// destination where some do has a row of its own. Buyers of all those destinations
+    /// then read one block, which the caches hold once (in the flagship, 3 rows for 7
+    /// destinations).
     pub fob: Vec<Fob>,
-    /// `price^(−source_elasticity)` of each producer (its weight where nothing is absorbed).
-    pub price_weight: Vec<f64>,
+    /// Which row of `fob` each destination reads.
+    pub fob_row_of: Vec<usize>,
     /// Capacity, units per tick (search skips producers without any).
     pub capacity: Vec<f64>,
     /// Share of orders filled this tick (set in matching).
@@ -363,13 +368,14 @@ pub struct ProducerBoard {
 impl ProducerBoard {
     #[inline]
     pub fn fob(&self, producer: u32, dest: usize) -> f64 {
-        self.fob[dest * self.region.len() + producer as usize].price
+        self.fob_row(dest)[producer as usize].price
     }
     /// Every producer's price to `dest`, by producer (the board's row for `dest`).
     #[inline]
     pub fn fob_row(&self, dest: usize) -> &[Fob] {
         let n = self.region.len();
-        &self.fob[dest * n..(dest + 1) * n]
+        let row = self.fob_row_of[dest];
+        &self.fob[row * n..(row + 1) * n]
     }
 
     /// Whether `producer` fills less than every order this tick. Most producers fill every

@@ -88,18 +88,9 @@ pub fn publish_prices(
     // Each producer's price to each destination and the weight buyers' sourcing logit gives
     // it, in parallel chunks of producers (each entry depends only on its producer).
     let elasticity = sc.behaviour.source_elasticity;
-    let np = pboard.region.len();
-    let (region, sector) = (&pboard.region, &pboard.sector);
-    let price = &pboard.price;
-    crate::threads::par_chunks_mut(&mut pboard.price_weight, PRODUCER_CHUNK, |first, weights| {
-        for (k, w) in weights.iter_mut().enumerate() {
-            *w = price[first + k].powf(-elasticity);
-        }
-    });
-    let price_weight = &pboard.price_weight;
+    let ns = model.n_sectors;
     // What absorption leaves of a producer's price at each destination, by
     // `[dest][origin][sector]`: (1 + tariff)^(−absorption), 1 where nothing is absorbed.
-    let ns = model.n_sectors;
     let kept: Vec<f64> = (0..nr * nr * ns)
         .map(|k| {
             let (d, o, s) = (k / (nr * ns), k / ns % nr, k % ns);
@@ -107,13 +98,36 @@ pub fn publish_prices(
             if d == o || absorption == 0.0 { 1.0 } else { (1.0 + table.rate(d, o, s)).powf(-absorption) }
         })
         .collect();
-    // One parallel pass over the whole `[dest][producer]` board; a chunk that straddles
-    // two destinations is taken a destination at a time.
-    let np = np.max(1);
-    crate::threads::par_chunks_mut(&mut pboard.fob, PRODUCER_CHUNK, |first, mut fobs| {
+    // Row 0 of the board for every destination where nothing is absorbed, a row of its own
+    // for each of the others (`ProducerBoard::fob`).
+    let mut own_rows = Vec::new();
+    for d in 0..nr {
+        let absorbs = kept[d * nr * ns..(d + 1) * nr * ns].iter().any(|&f| f != 1.0);
+        pboard.fob_row_of[d] = if absorbs {
+            own_rows.push(d);
+            own_rows.len()
+        } else {
+            0
+        };
+    }
+    let np = pboard.region.len();
+    pboard.fob.resize((1 + own_rows.len()) * np, Fob { price: 1.0, weight: 1.0 });
+    let (region, sector, price) = (&pboard.region, &pboard.sector, &pboard.price);
+    let (shared, own) = pboard.fob.split_at_mut(np);
+    // Row 0: each producer's own price and `price^(−source_elasticity)`.
+    crate::threads::par_chunks_mut(shared, PRODUCER_CHUNK, |first, fobs| {
+        for (k, fob) in fobs.iter_mut().enumerate() {
+            let p = price[first + k];
+            *fob = Fob { price: p, weight: p.powf(-elasticity) };
+        }
+    });
+    let shared = &*shared;
+    // The other rows in one parallel pass; a chunk that straddles two rows is taken a row
+    // at a time.
+    crate::threads::par_chunks_mut(own, PRODUCER_CHUNK, |first, mut fobs| {
         let mut at = first;
         while !fobs.is_empty() {
-            let (d, p0) = (at / np, at % np);
+            let (d, p0) = (own_rows[at / np], at % np);
             let n = (np - p0).min(fobs.len());
             let (block, rest) = std::mem::take(&mut fobs).split_at_mut(n);
             let kept = &kept[d * nr * ns..(d + 1) * nr * ns];
@@ -121,7 +135,7 @@ pub fn publish_prices(
                 let p = p0 + k;
                 let factor = kept[region[p] as usize * ns + sector[p] as usize];
                 *fob = if factor == 1.0 {
-                    Fob { price: price[p], weight: price_weight[p] }
+                    shared[p]
                 } else {
                     let net = (price[p] * factor).clamp(MIN_PRICE, MAX_PRICE);
                     Fob { price: net, weight: net.powf(-elasticity) }

@@ -340,10 +340,8 @@ pub fn measure(
     // sector are one run of indices (`by_region_sector`), so each mean sums its run of the
     // destination's block of the board, in producer order; destinations run in parallel,
     // each summing its own block in the same order as alone.
-    let np = pboard.region.len();
     crate::threads::par_chunks_mut(&mut fob_mean, nr * ns, |first, means| {
-        let d = first / (nr * ns);
-        let block = &pboard.fob[d * np..(d + 1) * np];
+        let block = pboard.fob_row(first / (nr * ns));
         for (k, mean) in means.iter_mut().enumerate() {
             let range = pboard.by_region_sector[k].clone();
             let mut sum = 0.0;

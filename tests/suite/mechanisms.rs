@@ -50,6 +50,35 @@ fn tariff_raises_the_landed_price_by_the_tariff_when_absorption_is_zero() {
     }
 }
 
+/// A destination where an exporter absorbs part of a tariff gets a row of prices of its
+/// own, net of what is absorbed; the others share the producers' own prices.
+#[test]
+fn only_a_destination_with_absorbed_tariffs_has_prices_of_its_own() {
+    let sc = scenario(&tiny("exporter_absorption = 0.5", &tariff_event(0.5, "")));
+    let (_, mut sim) = run(&sc, true, Some(10));
+    let world = sim.world_mut();
+    let board = world.resource::<ProducerBoard>();
+    assert_ne!(board.fob_row_of[HOME], 0, "HOME taxes PARTNER's goods, which PARTNER partly absorbs");
+    assert!(board.fob_row_of.iter().enumerate().all(|(d, &row)| d == HOME || row == 0), "{:?}", board.fob_row_of);
+    let kept = 1.5f64.powf(-0.5);
+    let mut partner_goods = 0;
+    for p in 0..board.price.len() as u32 {
+        let own = board.price[p as usize];
+        for d in [PARTNER, THIRD] {
+            assert_eq!(board.fob(p, d), own, "producer {p} to {d}");
+        }
+        let taxed = board.region[p as usize] as usize == PARTNER && board.sector[p as usize] as usize == GOODS;
+        let expected = if taxed { own * kept } else { own };
+        assert!(
+            (board.fob(p, HOME) - expected).abs() <= 1e-12 * own,
+            "producer {p}: {} for {expected}",
+            board.fob(p, HOME)
+        );
+        partner_goods += taxed as usize;
+    }
+    assert!(partner_goods > 0);
+}
+
 #[test]
 fn tariffs_are_assessed_at_arrival_with_grace_for_goods_already_shipped() {
     let sc = scenario(&tiny("", &tariff_event(0.5, "grace_until = 2024-03-31")));
