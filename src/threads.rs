@@ -15,25 +15,50 @@ pub fn ensure_pool(threads: Option<usize>) -> usize {
     pool.thread_num()
 }
 
-/// Runs `f(first_index, chunk)` over `data` in chunks of `chunk_len`, in parallel on the
-/// compute pool. Each call writes only its own chunk, so the result does not depend on the
-/// number of threads.
-pub fn par_chunks_mut<T: Send>(data: &mut [T], chunk_len: usize, f: impl Fn(usize, &mut [T]) + Sync) {
-    let chunk_len = chunk_len.max(1);
+/// Runs `f` on every item, in parallel on the compute pool, and returns the results in
+/// the items' order (so they can be combined in a fixed order, whatever the threads).
+///
+/// The pool's threads are not the only ones that work: the thread that opens a scope runs
+/// its tasks too. One task per item would put one more thread to work than the pool has,
+/// which on a machine with as many cores as pool threads makes the operating system share
+/// cores among them, and a pass waits for whichever thread it set aside. So there is one
+/// task per pool thread, each taking the next item when it finishes one; with one pool
+/// thread, everything runs on the calling thread.
+pub fn par_map<I: Send, R: Send + 'static>(items: impl IntoIterator<Item = I>, f: impl Fn(I) -> R + Sync) -> Vec<R> {
     ensure_pool(None);
     let pool = ComputeTaskPool::get();
-    if pool.thread_num() <= 1 || data.len() <= chunk_len {
-        for (k, chunk) in data.chunks_mut(chunk_len).enumerate() {
-            f(k * chunk_len, chunk);
-        }
-        return;
+    let items: Vec<I> = items.into_iter().collect();
+    let n = items.len();
+    if pool.thread_num() <= 1 || n <= 1 {
+        return items.into_iter().map(f).collect();
     }
-    let f = &f;
-    pool.scope(|scope| {
-        for (k, chunk) in data.chunks_mut(chunk_len).enumerate() {
-            scope.spawn(async move { f(k * chunk_len, chunk) });
+    let queue = std::sync::Mutex::new(items.into_iter().enumerate());
+    let (f, queue) = (&f, &queue);
+    let next = move || queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+    let done: Vec<Vec<(usize, R)>> = pool.scope(|scope| {
+        for _ in 0..pool.thread_num().min(n) {
+            scope.spawn(async move {
+                let mut done = Vec::new();
+                while let Some((k, item)) = next() {
+                    done.push((k, f(item)));
+                }
+                done
+            });
         }
     });
+    let mut results: Vec<Option<R>> = (0..n).map(|_| None).collect();
+    for (k, r) in done.into_iter().flatten() {
+        results[k] = Some(r);
+    }
+    results.into_iter().map(|r| r.expect("every item ran")).collect()
+}
+
+/// Runs `f(first_index, chunk)` over `data` in chunks of `chunk_len`, in parallel on the
+/// compute pool ([`par_map`]). Each call writes only its own chunk, so the result does not
+/// depend on the number of threads.
+pub fn par_chunks_mut<T: Send>(data: &mut [T], chunk_len: usize, f: impl Fn(usize, &mut [T]) + Sync) {
+    let chunk_len = chunk_len.max(1);
+    par_map(data.chunks_mut(chunk_len).enumerate(), |(k, chunk)| f(k * chunk_len, chunk));
 }
 
 /// Below this many agents a pass runs on the calling thread: waking the pool for it costs
@@ -124,16 +149,10 @@ pub fn publish<'a, A: Sync + 'a, V: Sync + 'a, T: Send>(
             continue;
         }
         let run = &mut board[first..first + agents.len()];
-        let value = &value;
-        ComputeTaskPool::get().scope(|scope| {
-            let chunks =
-                run.chunks_mut(PUBLISH_CHUNK).zip(agents.chunks(PUBLISH_CHUNK)).zip(values.chunks(PUBLISH_CHUNK));
-            for ((run, agents), values) in chunks {
-                scope.spawn(async move {
-                    for ((entry, a), v) in run.iter_mut().zip(agents).zip(values) {
-                        *entry = value(a, v);
-                    }
-                });
+        let chunks = run.chunks_mut(PUBLISH_CHUNK).zip(agents.chunks(PUBLISH_CHUNK)).zip(values.chunks(PUBLISH_CHUNK));
+        par_map(chunks, |((run, agents), values)| {
+            for ((entry, a), v) in run.iter_mut().zip(agents).zip(values) {
+                *entry = value(a, v);
             }
         });
     }
@@ -142,6 +161,25 @@ pub fn publish<'a, A: Sync + 'a, V: Sync + 'a, T: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `par_map` returns every result in its item's place, and never works on more items at
+    /// once than the pool has threads, although the calling thread runs tasks too.
+    #[test]
+    fn par_map_keeps_order_and_runs_no_more_tasks_than_pool_threads() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let threads = ensure_pool(None);
+        let (running, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let out = par_map(0..64u64, |i| {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            running.fetch_sub(1, Ordering::SeqCst);
+            i * 3
+        });
+        assert_eq!(out, (0..64u64).map(|i| i * 3).collect::<Vec<_>>());
+        let most = most.load(Ordering::SeqCst);
+        assert!(most <= threads.max(1), "{most} items at once on a pool of {threads} threads");
+    }
 
     /// A table in index order (written in parallel chunks), one out of order and one too
     /// short for the pool (both written row by row) fill the board alike.

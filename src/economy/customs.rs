@@ -7,7 +7,6 @@ use crate::market::{Clock, Model, TariffTable};
 use crate::scenario::Scenario;
 use crate::units::{Money, to_cents};
 use bevy_ecs::prelude::*;
-use bevy_tasks::ComputeTaskPool;
 
 /// Trade cleared through customs this tick, `[importer][exporter][sector]`.
 #[derive(Resource, Debug, Clone)]
@@ -92,29 +91,24 @@ pub fn receive_goods(
     // One ledger per chunk, kept from tick to tick.
     let chunks: usize = tables.iter().map(|(homes, _, _)| homes.len().div_ceil(CUSTOMS_CHUNK)).sum();
     parts.resize_with(chunks, || CustomsLedger::new(nr, ns));
-    let mut free = parts.iter_mut();
-    ComputeTaskPool::get().scope(|scope| {
-        for (homes, purchasing, cash) in &mut tables {
-            let (purchasing, cash) = (purchasing.bypass_change_detection(), cash.bypass_change_detection());
-            let chunks = homes
-                .chunks(CUSTOMS_CHUNK)
-                .zip(purchasing.chunks_mut(CUSTOMS_CHUNK))
-                .zip(cash.chunks_mut(CUSTOMS_CHUNK));
-            for (((homes, purchasing), cash), part) in chunks.zip(&mut free) {
-                scope.spawn(async move {
-                    part.clear();
-                    for k in 0..purchasing.len() {
-                        // Each buyer's lines and shipments are heap data of their own.
-                        if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
-                            crate::cache::prefetch_all(&ahead.lines);
-                            crate::cache::prefetch_all(&ahead.shipments);
-                        }
-                        let i = homes[k].0 as usize;
-                        receive_domestic(&mut purchasing[k], sc.transport_cost(i, i));
-                        clear_customs(&mut purchasing[k], &mut cash[k], i, now, sc, table, part);
-                    }
-                });
+    let mut chunks = Vec::with_capacity(chunks);
+    for (homes, purchasing, cash) in &mut tables {
+        let (purchasing, cash) = (purchasing.bypass_change_detection(), cash.bypass_change_detection());
+        chunks.extend(
+            homes.chunks(CUSTOMS_CHUNK).zip(purchasing.chunks_mut(CUSTOMS_CHUNK)).zip(cash.chunks_mut(CUSTOMS_CHUNK)),
+        );
+    }
+    crate::threads::par_map(chunks.into_iter().zip(parts.iter_mut()), |(((homes, purchasing), cash), part)| {
+        part.clear();
+        for k in 0..purchasing.len() {
+            // Each buyer's lines and shipments are heap data of their own.
+            if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
+                crate::cache::prefetch_all(&ahead.lines);
+                crate::cache::prefetch_all(&ahead.shipments);
             }
+            let i = homes[k].0 as usize;
+            receive_domestic(&mut purchasing[k], sc.transport_cost(i, i));
+            clear_customs(&mut purchasing[k], &mut cash[k], i, now, sc, table, part);
         }
     });
     ledger.clear();

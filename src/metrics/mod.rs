@@ -317,20 +317,18 @@ pub fn measure(
 
     // Producers in parallel, in fixed chunks of their table slices, summed in order.
     let wages_ref = &*wages;
-    let partials = bevy_tasks::ComputeTaskPool::get().scope(|scope| {
-        for (producers, prods, purchasing, cash, staff) in
-            producers.contiguous_iter().expect("producer components live in tables")
-        {
-            let chunks = producers
+    let chunks = producers.contiguous_iter().expect("producer components live in tables").flat_map(
+        |(producers, prods, purchasing, cash, staff)| {
+            producers
                 .chunks(PRODUCER_CHUNK)
                 .zip(prods.chunks(PRODUCER_CHUNK))
                 .zip(purchasing.chunks(PRODUCER_CHUNK))
                 .zip(cash.chunks(PRODUCER_CHUNK))
-                .zip(staff.chunks(PRODUCER_CHUNK));
-            for ((((p, prod), purchasing), cash), staff) in chunks {
-                scope.spawn(async move { FirmSums::producers((p, prod, purchasing, cash, staff), nr, ns, wages_ref) });
-            }
-        }
+                .zip(staff.chunks(PRODUCER_CHUNK))
+        },
+    );
+    let partials = crate::threads::par_map(chunks, |((((p, prod), purchasing), cash), staff)| {
+        FirmSums::producers((p, prod, purchasing, cash, staff), nr, ns, wages_ref)
     });
     let mut firms = FirmSums::new(nr, ns);
     for part in &partials {
