@@ -349,8 +349,8 @@ pub struct ProducerBoard {
     /// one after another, read one contiguous block. Row 0 is every producer's own price
     /// and weight, which every destination where no exporter absorbs any tariff shares; a
     /// destination where some do has a row of its own. Buyers of all those destinations
-    /// then read one block, which the caches hold once (in the flagship, 3 rows for 7
-    /// destinations).
+    /// then read one block, which the caches hold once (in the flagship, whose tariffs
+    /// all fall on imports into the USA and China, 3 rows for 7 destinations).
     pub fob: Vec<Fob>,
     /// Which row of `fob` each destination reads.
     pub fob_row_of: Vec<usize>,

@@ -97,6 +97,19 @@ pub fn move_workers(
         }
     });
     board.staff_moves.settle();
+    if cfg!(debug_assertions) {
+        // Staff before the moves plus the moves is every household an employer now employs.
+        let mut employed = vec![0i64; board.postings.len()];
+        for (_, hh) in &households {
+            if hh.employer != NONE {
+                employed[hh.employer as usize] += 1;
+            }
+        }
+        for (e, (posting, &now)) in board.postings.iter().zip(&employed).enumerate() {
+            let counted = posting.workers as i64 + board.staff_moves.get(e);
+            assert_eq!(counted, now, "employer {e}: staff counted by moves against households employed");
+        }
+    }
 }
 
 /// Firms learn their staff after the moves: their staff before them, less the employees

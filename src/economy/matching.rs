@@ -190,6 +190,10 @@ fn fill_buyer(
                 filled.add(book.pd(p as usize, d), paid.0);
                 paid
             } else {
+                if cfg!(debug_assertions) {
+                    // Checked against the order tally when the producer settles.
+                    filled.add(book.pd(p as usize, d), ordered);
+                }
                 Money(ordered)
             };
             cash.0 -= paid;
@@ -224,23 +228,23 @@ pub fn settle_producer_sales(
     let nr = board.n_regions;
     for_each_agent!(producers, |(p, mut prod, mut cash)| {
         let i = p.idx as usize;
-        let mut revenue = 0;
-        let shipped = if board.rations(p.idx) {
-            let mut shipped = 0.0;
-            for d in 0..nr {
-                let paid = book.producer_paid(i, d, true);
-                revenue += paid;
+        let rations = board.rations(p.idx);
+        let (mut revenue, mut shipped) = (0, 0.0);
+        for d in 0..nr {
+            let paid = book.producer_paid(i, d, rations);
+            revenue += paid;
+            if rations {
                 shipped += quantity_for(paid, board.fob(p.idx, d));
             }
-            shipped
-        } else {
+            // Debug builds also tally what buyers paid a producer that filled every order:
+            // exactly its orders.
+            debug_assert!(rations || paid == book.producer_filled.get(book.pd(i, d)), "producer {i} to {d}");
+        }
+        if !rations {
             // Paid every order: what it ships is what was ordered, as rationing summed it.
-            for d in 0..nr {
-                revenue += book.producer_paid(i, d, false);
-            }
             debug_assert_eq!(prod.ordered.to_bits(), units_ordered(&book, &board, p.idx).to_bits());
-            prod.ordered
-        };
+            shipped = prod.ordered;
+        }
         prod.revenue = revenue;
         prod.shipped = shipped;
         prod.stock = (prod.stock - shipped).max(0.0);

@@ -21,7 +21,6 @@ pub struct Buyer<'a> {
     pub model: &'a Model,
     pub quotes: &'a Quotes,
     pub board: &'a ProducerBoard,
-    pub book: &'a OrderBook,
     pub now: u32,
     pub region: usize,
     /// The board's prices to this buyer's region, by producer.
@@ -354,7 +353,6 @@ impl Market<'_> {
             model: &self.model,
             quotes: &self.quotes,
             board: &self.board,
-            book: &self.book,
             now: self.clock.tick,
             region,
             fobs: self.board.fob_row(region),

@@ -4,7 +4,7 @@
 //!
 //! Floating-point sums over agents run in a fixed order that does not depend on the thread
 //! count: producers in parallel chunks of a fixed size (each summed in query order, then
-//! combined chunk by chunk), mean fob prices one destination per task, everything else
+//! combined chunk by chunk), each mean fob price over its destination's row alone, everything else
 //! serially in query order. Households' cash by
 //! region is an integer sum, made in any order by the income pass ([`HouseholdCash`]).
 //! The results are reproducible bit for bit.
