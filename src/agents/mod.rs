@@ -207,14 +207,4 @@ impl Purchasing {
         let suppliers = Suppliers::new(lines.len(), per_line);
         Purchasing { lines, suppliers, shipments: Vec::new() }
     }
-
-    /// Each line with its supplier slots.
-    pub fn lines_with_suppliers(&mut self) -> impl Iterator<Item = (&mut InputLine, &mut [SupplierSlot])> {
-        debug_assert_eq!(
-            self.suppliers.slots.len(),
-            self.lines.len() * self.suppliers.per_line,
-            "slots for every line"
-        );
-        self.lines.iter_mut().zip(self.suppliers.slots.chunks_exact_mut(self.suppliers.per_line.max(1)))
-    }
 }
