@@ -335,11 +335,14 @@ pub fn measure(
         firms.add(part);
     }
     // Mean price to each destination by origin and sector. The producers of an origin and
-    // sector are one run of indices (`by_region_sector`), so each mean sums its run of the
-    // destination's block of the board, in producer order; destinations run in parallel,
-    // each summing its own block in the same order as alone.
-    crate::threads::par_chunks_mut(&mut fob_mean, nr * ns, |first, means| {
-        let block = pboard.fob_row(first / (nr * ns));
+    // sector are one run of indices (`by_region_sector`), so each mean sums its run of a
+    // row of the board, in producer order. Rows run in parallel, each summed in the same
+    // order as alone, and destinations that share a row share its means.
+    let (np, n_rows) = (pboard.region.len(), pboard.fob_row_of.iter().max().map_or(0, |&row| row + 1));
+    let mut row_means = vec![0.0; n_rows * nr * ns];
+    crate::threads::par_chunks_mut(&mut row_means, nr * ns, |first, means| {
+        let row = first / (nr * ns);
+        let block = &pboard.fob[row * np..(row + 1) * np];
         for (k, mean) in means.iter_mut().enumerate() {
             let range = pboard.by_region_sector[k].clone();
             let mut sum = 0.0;
@@ -349,6 +352,10 @@ pub fn measure(
             *mean = if range.is_empty() { 0.0 } else { sum / range.len() as f64 };
         }
     });
+    for (d, means) in fob_mean.chunks_mut(nr * ns).enumerate() {
+        let row = pboard.fob_row_of[d];
+        means.copy_from_slice(&row_means[row * nr * ns..(row + 1) * nr * ns]);
+    }
     let has_producers = |k: usize| !pboard.by_region_sector[k % (nr * ns)].is_empty();
     // Household flows, summed from the firm side (exact integers): what households ordered
     // from and paid retailers, how many are employed, and what they were paid.
