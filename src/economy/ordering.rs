@@ -382,16 +382,24 @@ pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Reta
     let b = &market.model.scenario.behaviour;
     let search = market.search_stream();
     let draws = market.search_draws();
-    // Runs of retailers at a time (table slices), as producers below.
+    // Runs of retailers at a time (table slices), as producers below. A retailer buys one
+    // line: each asks for the suppliers of the retailer `LINES_AHEAD` on.
     let batch = || market.book.producer_ordered.local();
     for_each_run_init!(retailers, batch, |orders, (ids, retailers, mut shelves, mut purchasing)| {
         let (shelves, purchasing) = (shelves.bypass_change_detection(), purchasing.bypass_change_detection());
-        let rows = ids.iter().zip(retailers).zip(shelves).zip(purchasing);
-        for (((id, retailer), shelf), purchasing) in rows {
+        for k in 0..LINES_AHEAD.min(retailers.len()) {
+            let (fobs, pd_base) = market.rows(retailers[k].region as usize);
+            prefetch_suppliers(fobs, pd_base, purchasing[k].suppliers.all(), orders);
+        }
+        for k in 0..ids.len() {
+            if let Some(ahead) = retailers.get(k + LINES_AHEAD) {
+                let (fobs, pd_base) = market.rows(ahead.region as usize);
+                prefetch_suppliers(fobs, pd_base, purchasing[k + LINES_AHEAD].suppliers.all(), orders);
+            }
+            let (retailer, shelf, purchasing) = (&retailers[k], &mut shelves[k], &mut purchasing[k]);
             let demand = quantity_for(market.book.retailer_ordered.get(retailer.idx as usize), shelf.price);
             shelf.ordered = demand;
-            let buyer = market.buyer(retailer.region as usize, id, search, &draws);
-            buyer.prefetch(purchasing.suppliers.all(), orders);
+            let buyer = market.buyer(retailer.region as usize, &ids[k], search, &draws);
             let Purchasing { lines, suppliers, .. } = purchasing;
             let (line, slots) = (&mut lines[0], suppliers.line_mut(0));
             line.forecast += b.forecast_smoothing * (demand - line.forecast);
@@ -453,7 +461,8 @@ pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home,
     market.book.producer_ordered.settle();
 }
 
-/// How many lines ahead input ordering asks for suppliers' prices and tally slots. Asking
+/// How many lines ahead ordering asks for suppliers' prices and tally slots (for
+/// retailers, which buy one line each, that many retailers ahead). Asking
 /// for all of a producer's suppliers at once (24 at the flagship's eight lines of three),
 /// as before, left ordering a quarter slower at the large preset: more misses at once than
 /// the processor keeps in flight; one line ahead was slower than two, three no faster.
