@@ -359,6 +359,13 @@ impl Market<'_> {
         (self.board.fob_row(region), self.book.pd(0, region))
     }
 
+    /// Asks for the prices and order-tally slots of the suppliers in `slots`, of a buyer in
+    /// `region` (one that is still to come: [`Buyer::prefetch`] for the buyer at hand).
+    fn prefetch(&self, region: usize, slots: &[SupplierSlot], orders: &LocalTally) {
+        let (fobs, pd_base) = self.rows(region);
+        prefetch_suppliers(fobs, pd_base, slots, orders);
+    }
+
     fn buyer<'b>(&'b self, region: usize, id: &AgentId, search: Stream, draws: &'b [DrawIndex]) -> Buyer<'b> {
         let (fobs, pd_base) = self.rows(region);
         Buyer {
@@ -388,13 +395,11 @@ pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Reta
     for_each_run_init!(retailers, batch, |orders, (ids, retailers, mut shelves, mut purchasing)| {
         let (shelves, purchasing) = (shelves.bypass_change_detection(), purchasing.bypass_change_detection());
         for k in 0..LINES_AHEAD.min(retailers.len()) {
-            let (fobs, pd_base) = market.rows(retailers[k].region as usize);
-            prefetch_suppliers(fobs, pd_base, purchasing[k].suppliers.all(), orders);
+            market.prefetch(retailers[k].region as usize, purchasing[k].suppliers.all(), orders);
         }
         for k in 0..ids.len() {
             if let Some(ahead) = retailers.get(k + LINES_AHEAD) {
-                let (fobs, pd_base) = market.rows(ahead.region as usize);
-                prefetch_suppliers(fobs, pd_base, purchasing[k + LINES_AHEAD].suppliers.all(), orders);
+                market.prefetch(ahead.region as usize, purchasing[k + LINES_AHEAD].suppliers.all(), orders);
             }
             let (retailer, shelf, purchasing) = (&retailers[k], &mut shelves[k], &mut purchasing[k]);
             let demand = quantity_for(market.book.retailer_ordered.get(retailer.idx as usize), shelf.price);
@@ -423,9 +428,8 @@ pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home,
         let (ids, homes, mut prods, mut purchasing) = run;
         let (prods, purchasing) = (prods.bypass_change_detection(), purchasing.bypass_change_detection());
         if let Some(first) = purchasing.first() {
-            let (fobs, pd_base) = market.rows(homes[0].0 as usize);
             for line in 0..first.lines.len().min(LINES_AHEAD) {
-                prefetch_suppliers(fobs, pd_base, first.suppliers.line(line), orders);
+                market.prefetch(homes[0].0 as usize, first.suppliers.line(line), orders);
             }
         }
         for k in 0..ids.len() {
@@ -445,8 +449,7 @@ pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home,
                 } else if let Some(next) = later.first()
                     && i + LINES_AHEAD - n_lines < next.lines.len()
                 {
-                    let (fobs, pd_base) = market.rows(homes[k + 1].0 as usize);
-                    prefetch_suppliers(fobs, pd_base, next.suppliers.line(i + LINES_AHEAD - n_lines), orders);
+                    market.prefetch(homes[k + 1].0 as usize, next.suppliers.line(i + LINES_AHEAD - n_lines), orders);
                 }
                 let (line, slots) = (&mut purchasing.lines[i], purchasing.suppliers.line_mut(i));
                 line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);
