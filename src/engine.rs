@@ -118,14 +118,8 @@ impl Simulation {
             self.timings.phase[i] += t0.elapsed();
         }
         let clock = self.world.resource::<SystemClock>();
-        // Systems are listed phase by phase; `k` counts within the phase.
-        let (mut phase, mut k) = (None, 0);
-        for system in &mut self.timings.systems {
-            if phase != Some(system.phase) {
-                (phase, k) = (Some(system.phase), 0);
-            }
-            system.spent = clock.spent(system.phase, k);
-            k += 1;
+        for (i, system) in self.timings.systems.iter_mut().enumerate() {
+            system.spent = clock.spent(i);
         }
         self.timings.ticks += 1;
         self.world.resource_mut::<Clock>().tick += 1;

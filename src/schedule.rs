@@ -86,8 +86,8 @@ impl Phase {
 /// in the order they run them.
 pub struct TickSchedules {
     pub phases: Vec<(Phase, Schedule)>,
-    /// Each system's phase and name (`module::function`); the `k`-th of a phase is the one
-    /// [`SystemClock::spent`] calls `k`.
+    /// Each system's phase and name (`module::function`); the `i`-th is the one
+    /// [`SystemClock::spent`] calls `i`.
     pub systems: Vec<(Phase, &'static str)>,
 }
 
@@ -97,14 +97,14 @@ pub struct TickSchedules {
 #[derive(Resource, Debug, Default)]
 pub struct SystemClock {
     last: Option<Instant>,
-    /// By `[phase][system]`.
-    spent: Vec<Vec<Duration>>,
+    /// By system, in [`TickSchedules::systems`] order.
+    spent: Vec<Duration>,
 }
 
 impl SystemClock {
-    /// The time charged so far to the `k`-th system of `phase`.
-    pub fn spent(&self, phase: Phase, k: usize) -> Duration {
-        self.spent.get(phase as usize).and_then(|systems| systems.get(k)).copied().unwrap_or_default()
+    /// The time charged so far to the `i`-th system of the tick.
+    pub fn spent(&self, i: usize) -> Duration {
+        self.spent.get(i).copied().unwrap_or_default()
     }
 }
 
@@ -115,32 +115,27 @@ fn start_clock(world: &mut World) {
     }
 }
 
-/// The mark after the `k`-th system of `phase`: the time since the previous mark is its.
-fn charge(phase: Phase, k: usize) -> impl FnMut(&mut World) {
+/// The mark after the `i`-th system of the tick: the time since the previous mark is its.
+fn charge(i: usize) -> impl FnMut(&mut World) {
     move |world: &mut World| {
         let Some(mut clock) = world.get_resource_mut::<SystemClock>() else { return };
         let now = Instant::now();
         if let Some(last) = clock.last {
-            let p = phase as usize;
-            if clock.spent.len() <= p {
-                clock.spent.resize(p + 1, Vec::new());
+            if clock.spent.len() <= i {
+                clock.spent.resize(i + 1, Duration::ZERO);
             }
-            let systems = &mut clock.spent[p];
-            if systems.len() <= k {
-                systems.resize(k + 1, Duration::ZERO);
-            }
-            systems[k] += now - last;
+            clock.spent[i] += now - last;
         }
         clock.last = Some(now);
     }
 }
 
 /// Adds `$system`s to `$schedule`, chained, with a clock mark before the first and after
-/// each one (see [`SystemClock`]); evaluates to their names, `module::function`.
+/// each one (see [`SystemClock`]; the first is the tick's `$first`-th system); evaluates to
+/// their names, `module::function`.
 macro_rules! add_timed_chain {
-    ($schedule:ident, $phase:expr; $($system:path),+ $(,)?) => {{
-        let phase = $phase;
-        let mut marks = (0..).map(move |k| charge(phase, k));
+    ($schedule:ident, $first:expr; $($system:path),+ $(,)?) => {{
+        let mut marks = ($first..).map(charge);
         $schedule.add_systems((start_clock, $($system, marks.next().expect("an endless range")),+).chain());
         vec![$(stringify!($system)),+]
     }};
@@ -152,35 +147,36 @@ pub fn tick_schedules() -> TickSchedules {
     let mut systems = Vec::new();
     let mut phases = Vec::new();
     for phase in Phase::ALL {
-        let (schedule, names) = phase_schedule(phase);
+        let (schedule, names) = phase_schedule(phase, systems.len());
         systems.extend(names.into_iter().map(|name| (phase, name)));
         phases.push((phase, schedule));
     }
     TickSchedules { phases, systems }
 }
 
-/// One phase's schedule, and the names of its systems in the order it runs them.
-fn phase_schedule(phase: Phase) -> (Schedule, Vec<&'static str>) {
+/// One phase's schedule, whose first system is the tick's `first`-th, and the names of its
+/// systems in the order it runs them.
+fn phase_schedule(phase: Phase, first: usize) -> (Schedule, Vec<&'static str>) {
     let mut schedule = Schedule::new(Tick(phase));
     schedule.set_executor(SingleThreadedExecutor::new());
     schedule.set_build_settings(ScheduleBuildSettings { ambiguity_detection: LogLevel::Error, ..Default::default() });
     let names = match phase {
         Phase::Policy => {
-            add_timed_chain!(schedule, phase; metrics::open_tick, policy::apply_policy, policy::publish_tariffs)
+            add_timed_chain!(schedule, first; metrics::open_tick, policy::apply_policy, policy::publish_tariffs)
         }
-        Phase::Arrivals => add_timed_chain!(schedule, phase; customs::receive_goods, customs::collect_tariffs),
-        Phase::Pricing => add_timed_chain!(schedule, phase;
+        Phase::Arrivals => add_timed_chain!(schedule, first; customs::receive_goods, customs::collect_tariffs),
+        Phase::Pricing => add_timed_chain!(schedule, first;
             pricing::set_producer_prices,
             pricing::set_shelf_prices,
             pricing::publish_prices,
         ),
-        Phase::Demand => add_timed_chain!(schedule, phase; demand::plan_household_spending),
-        Phase::Ordering => add_timed_chain!(schedule, phase;
+        Phase::Demand => add_timed_chain!(schedule, first; demand::plan_household_spending),
+        Phase::Ordering => add_timed_chain!(schedule, first;
             ordering::publish_quotes,
             ordering::place_retail_orders,
             ordering::place_input_orders,
         ),
-        Phase::Matching => add_timed_chain!(schedule, phase;
+        Phase::Matching => add_timed_chain!(schedule, first;
             matching::ration_producers,
             matching::ration_retailers,
             matching::publish_fill_ratios,
@@ -189,14 +185,14 @@ fn phase_schedule(phase: Phase) -> (Schedule, Vec<&'static str>) {
             matching::settle_producer_sales,
             matching::settle_retail_sales,
         ),
-        Phase::Production => add_timed_chain!(schedule, phase;
+        Phase::Production => add_timed_chain!(schedule, first;
             production::produce,
             production::plan_shop_staff,
             labour::post_vacancies,
             labour::move_workers,
             labour::count_staff,
         ),
-        Phase::Income => add_timed_chain!(schedule, phase;
+        Phase::Income => add_timed_chain!(schedule, first;
             income::index_wages,
             income::pay_wages_and_dividends,
             income::publish_payouts,
@@ -205,7 +201,7 @@ fn phase_schedule(phase: Phase) -> (Schedule, Vec<&'static str>) {
             income::collect_capital,
             income::receive_aid,
         ),
-        Phase::Metrics => add_timed_chain!(schedule, phase; metrics::measure),
+        Phase::Metrics => add_timed_chain!(schedule, first; metrics::measure),
     };
     (schedule, names)
 }
