@@ -122,14 +122,16 @@ pub fn fill_purchases(
     mut buyers: Query<(&Home, &mut Purchasing, &mut Cash)>,
 ) {
     let sc = &*model.scenario;
-    // Runs of buyers at a time, asking for each one's lines and suppliers a few buyers
-    // ahead (heap data of their own), and for what its orders will read half as far ahead.
+    // Runs of buyers at a time, asking for each one's lines and suppliers, and where its
+    // shipments will go, a few buyers ahead (heap data of their own), and for what its
+    // orders will read half as far ahead.
     for_each_run_init!(buyers, || book.producer_filled.local(), |filled, (homes, mut purchasing, mut cash)| {
         let (purchasing, cash) = (purchasing.bypass_change_detection(), cash.bypass_change_detection());
         for k in 0..homes.len() {
             if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
                 crate::cache::prefetch_all(&ahead.lines);
                 crate::cache::prefetch_all(ahead.suppliers.all());
+                crate::cache::prefetch_tail(&ahead.shipments);
             }
             // Half as far ahead, what those slots point at: fill ratios and tally slots.
             let next = if k == 0 { 0..FILLS_AHEAD + 1 } else { k + FILLS_AHEAD..k + FILLS_AHEAD + 1 };
