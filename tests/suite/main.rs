@@ -2,6 +2,7 @@
 //!
 //! - `conservation`: money conserved exactly, goods balanced, over whole runs;
 //! - `determinism`: byte-identical outputs for any thread count and for repeated runs;
+//! - `golden`: the flagship's outputs are the ones recorded in `tests/golden/`;
 //! - `mechanisms`: one test per mechanism on a tiny three-region world;
 //! - `stylized`: the 2025 tariff war's stylized facts on the flagship at reduced scale;
 //! - `bad_input`: every kind of bad input gets its error; nonsense runs without panics.
@@ -10,5 +11,6 @@ mod bad_input;
 mod common;
 mod conservation;
 mod determinism;
+mod golden;
 mod mechanisms;
 mod stylized;
