@@ -7,7 +7,7 @@
 //!   their own, so a pass over buyers asks for them [`AHEAD`] buyers early.
 //! - [`prefetch_tail`]: where a buyer's next shipments will be written, as far ahead.
 //!
-//! Every way the result is the same, only sooner.
+//! None of them changes a result; data only arrives sooner.
 
 /// Asks the processor to bring `slice[i]` into cache. Has no effect on what any code reads,
 /// and none at all on other architectures. `i` is not checked against the length: a
@@ -38,13 +38,12 @@ pub fn prefetch_all<T>(slice: &[T]) {
     }
 }
 
-/// Asks for the first two cache lines past the end of `items`, where a vector's next pushes go
-/// (four shipments: what a buyer's fills usually dispatch in a week). A push writes a line
-/// that is, a few agents ahead, nowhere in cache, and the write must first read it in.
-/// Asking for one line, or three or four, was slower than two (matching's fills at the
-/// large preset).
-/// Spare capacity is the vector's own memory, and a prefetch of any address is harmless,
-/// so a vector with less room asks for nothing it could break.
+/// Asks for the cache line that holds the end of `items` and the next one: where a
+/// vector's next pushes go while it has room (two to four of a buyer's 32-byte shipments,
+/// about what its fills dispatch in a week). A push writes to a line that, a few agents
+/// ahead, is nowhere in cache, and a write must first read its line in. Asking for one
+/// line, or three or four, was slower than two (matching's fills at the large preset). A
+/// full vector's next push goes elsewhere, and the hint is wasted but harmless.
 #[inline(always)]
 pub fn prefetch_tail<T>(items: &[T]) {
     let end = items.as_ptr().wrapping_add(items.len()).cast::<u8>();
@@ -52,8 +51,8 @@ pub fn prefetch_tail<T>(items: &[T]) {
     hint(end.wrapping_add(LINE));
 }
 
-/// The prefetch instruction itself, for an address its callers compute inside a slice
-/// (nothing depends on it: a prefetch of any address is harmless).
+/// The prefetch instruction itself, for any address a caller computes (nothing depends on
+/// it: a prefetch of any address is harmless and never faults).
 #[inline(always)]
 fn hint(at: *const u8) {
     #[cfg(target_arch = "x86_64")]

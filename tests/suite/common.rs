@@ -1,6 +1,8 @@
 //! Shared helpers: build scenarios from text, run them, read what they produced.
 #![allow(dead_code)]
 
+use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 use tradesim::Simulation;
 use tradesim::metrics::TickReport;
@@ -22,6 +24,36 @@ pub fn run(sc: &Scenario, policy: bool, ticks: Option<u32>) -> (Vec<TickReport>,
     let n = ticks.unwrap_or(sc.ticks);
     let reports = (0..n).map(|_| sim.step().clone()).collect();
     (reports, sim)
+}
+
+/// Every CSV file a run with its counterfactual writes: `effects.csv`, then each world's
+/// series (`tradesim::output::series::FILES`), scenario first.
+pub fn run_files() -> Vec<String> {
+    let series = ["scenario", "counterfactual"]
+        .into_iter()
+        .flat_map(|world| tradesim::output::series::FILES.iter().map(move |f| format!("{world}/{f}")));
+    std::iter::once("effects.csv".to_string()).chain(series).collect()
+}
+
+/// `tradesim run ARGS --threads THREADS --out OUT` (the binary this suite was built with),
+/// which must succeed.
+pub fn run_tradesim(out: &Path, threads: u32, args: &[&str]) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tradesim"))
+        .arg("run")
+        .args(args)
+        .arg("--threads")
+        .arg(threads.to_string())
+        .arg("--out")
+        .arg(out)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run tradesim");
+    assert!(output.status.success(), "tradesim failed: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// The bytes of `file` in the run directory `dir`.
+pub fn read(dir: &Path, file: &str) -> Vec<u8> {
+    std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
 }
 
 /// A tiny three-region world: HOME buys GOODS from itself, PARTNER and THIRD; SERV is

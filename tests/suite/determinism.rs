@@ -2,35 +2,8 @@
 //! runs; different seeds differ (MODEL.md §8). The thread pool is per process, so each
 //! thread count runs the binary in its own process.
 
+use crate::common::{read, run_files, run_tradesim};
 use std::path::Path;
-use std::process::Command;
-
-const FILES: &[&str] = &[
-    "effects.csv",
-    "scenario/regions.csv",
-    "scenario/trade.csv",
-    "scenario/sectors.csv",
-    "scenario/policy.csv",
-    "counterfactual/regions.csv",
-    "counterfactual/trade.csv",
-    "counterfactual/sectors.csv",
-    "counterfactual/policy.csv",
-];
-
-/// `tradesim run ARGS --threads THREADS --out OUT`, which must succeed.
-fn run_tradesim(out: &Path, threads: u32, args: &[&str]) {
-    let status = Command::new(env!("CARGO_BIN_EXE_tradesim"))
-        .arg("run")
-        .args(args)
-        .arg("--threads")
-        .arg(threads.to_string())
-        .arg("--out")
-        .arg(out)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run tradesim");
-    assert!(status.status.success(), "tradesim failed: {}", String::from_utf8_lossy(&status.stderr));
-}
 
 /// The small scenario at twice its size, with both worlds.
 fn run_binary(out: &Path, threads: u32, seed: u64) {
@@ -51,10 +24,6 @@ fn flagship_on_one_and_two_threads(tmp: &Path, args: &[&str]) -> Vec<std::path::
         .collect()
 }
 
-fn read(dir: &Path, file: &str) -> Vec<u8> {
-    std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
-}
-
 #[test]
 fn outputs_are_byte_identical_for_any_thread_count_and_differ_by_seed() {
     let tmp = tempfile::tempdir().unwrap();
@@ -66,7 +35,7 @@ fn outputs_are_byte_identical_for_any_thread_count_and_differ_by_seed() {
     run_binary(&again, 2, 7);
     let other_seed = tmp.path().join("seed8");
     run_binary(&other_seed, 2, 8);
-    for file in FILES {
+    for file in &run_files() {
         let reference = read(&dirs[0], file);
         assert!(reference.len() > 100 || file.ends_with("policy.csv"), "{file} is nearly empty");
         for dir in dirs.iter().skip(1).chain([&again]) {
