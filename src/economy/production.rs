@@ -5,8 +5,9 @@
 use crate::agents::producer::Production;
 use crate::agents::{Producer, Purchasing, Retailer, Staff};
 use crate::economy::ordering::planned_output;
-use crate::market::Model;
-use crate::threads::{for_each_agent, for_each_run};
+use crate::market::{Clock, Model};
+use crate::metrics::{PRODUCER_CHUNK, ProducerFlows};
+use crate::threads::for_each_agent;
 use bevy_ecs::prelude::*;
 
 /// The output a producer can make: the tightest of capacity, plan, staff and each input.
@@ -23,19 +24,42 @@ pub fn feasible_output(prod: &Production, workers: u32, purchasing: &Purchasing)
     if q.is_finite() { q.max(0.0) } else { 0.0 }
 }
 
-pub fn produce(model: Res<Model>, mut producers: Query<(&Producer, &mut Production, &mut Purchasing, &mut Staff)>) {
-    // Runs of producers at a time, asking for each one's lines a few producers ahead (they
-    // are heap data of their own).
-    for_each_run!(producers, |(producers, mut prods, mut purchasing, mut staff)| {
+/// Producers produce, in parallel over fixed chunks of their table slices; each chunk also
+/// sums its producers' sector flows for this tick's metrics ([`ProducerFlows`]) as it
+/// finishes each one, while its lines are still in cache.
+pub fn produce(
+    clock: Res<Clock>,
+    model: Res<Model>,
+    mut flows: ResMut<ProducerFlows>,
+    mut producers: Query<(&Producer, &mut Production, &mut Purchasing, &mut Staff)>,
+) {
+    let (nr, ns) = (model.n_regions, model.n_sectors);
+    let mut tables: Vec<_> = producers.contiguous_iter_mut().expect("producer components live in tables").collect();
+    let mut chunks = Vec::new();
+    for (producers, prods, purchasing, staff) in &mut tables {
         let (prods, purchasing, staff) =
             (prods.bypass_change_detection(), purchasing.bypass_change_detection(), staff.bypass_change_detection());
+        chunks.extend(
+            producers
+                .chunks(PRODUCER_CHUNK)
+                .zip(prods.chunks_mut(PRODUCER_CHUNK))
+                .zip(purchasing.chunks_mut(PRODUCER_CHUNK))
+                .zip(staff.chunks_mut(PRODUCER_CHUNK)),
+        );
+    }
+    let parts = crate::threads::par_map(chunks, |(((producers, prods), purchasing), staff)| {
+        let mut part = ProducerFlows::part(nr, ns);
         for k in 0..producers.len() {
+            // Each producer's lines are heap data of their own: asked for a few ahead.
             if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
                 crate::cache::prefetch_all(&ahead.lines);
             }
             produce_one(&model, &producers[k], &mut prods[k], &mut purchasing[k], &mut staff[k]);
+            part.producer(&producers[k], &prods[k], &purchasing[k]);
         }
+        part
     });
+    flows.set(clock.tick, parts);
 }
 
 /// One producer's output, input use, capacity and staff target.

@@ -5,8 +5,10 @@
 //! Floating-point sums over agents run in a fixed order that does not depend on the thread
 //! count: producers in parallel chunks of a fixed size (each summed in query order, then
 //! combined chunk by chunk), each mean fob price over its destination's row alone, everything else
-//! serially in query order. Households' cash by
-//! region is an integer sum, made in any order by the income pass ([`HouseholdCash`]).
+//! serially in query order. Two sums are made by the pass that visits those agents last
+//! anyway, so that metrics need not stream them again: producers' sector flows by
+//! production, in those same chunks ([`ProducerFlows`]), and households' cash by region,
+//! an integer sum in any order, by the income pass ([`HouseholdCash`]).
 //! The results are reproducible bit for bit.
 
 pub mod ledger;
@@ -190,61 +192,23 @@ impl Cell {
     }
 }
 
-/// Firms' contributions to this tick's series and identities.
-struct FirmSums {
+/// Sector cells and goods flows summed over a run of firms.
+pub struct SectorFlows {
     ns: usize,
     cells: Vec<Cell>,
     goods: ledger::GoodsFlows,
-    money: i128,
-    firm_cash: Vec<i128>,
-    /// Workers, and wages plus dividends paid to households, by region.
-    employed: Vec<i64>,
-    income: Vec<i64>,
 }
 
-/// One run of producers' components, as bevy stores them (a table slice, or a chunk of one).
-type ProducerRun<'a> = (&'a [Producer], &'a [Production], &'a [Purchasing], &'a [Cash], &'a [Staff]);
-
-/// Producers per chunk of the parallel producer pass. Fixed, so the floating-point sums
-/// (within a chunk in table order, then chunk by chunk) do not depend on the thread count.
-/// Chunks start afresh in each table; all producers share one table (they are spawned with
-/// the same components and none is added or removed), so the chunks are those of the
-/// producers in index order.
-const PRODUCER_CHUNK: usize = 2048;
-
-impl FirmSums {
-    fn new(nr: usize, ns: usize) -> FirmSums {
-        FirmSums {
-            ns,
-            cells: vec![Cell::default(); nr * ns],
-            goods: ledger::GoodsFlows::new(ns),
-            money: 0,
-            firm_cash: vec![0; nr],
-            employed: vec![0; nr],
-            income: vec![0; nr],
-        }
+impl SectorFlows {
+    fn new(nr: usize, ns: usize) -> SectorFlows {
+        SectorFlows { ns, cells: vec![Cell::default(); nr * ns], goods: ledger::GoodsFlows::new(ns) }
     }
 
-    fn add(&mut self, o: &FirmSums) {
+    fn add(&mut self, o: &SectorFlows) {
         for (a, b) in self.cells.iter_mut().zip(&o.cells) {
             a.add(b);
         }
         self.goods.add(&o.goods);
-        self.money += o.money;
-        for r in 0..self.firm_cash.len() {
-            self.firm_cash[r] += o.firm_cash[r];
-            self.employed[r] += o.employed[r];
-            self.income[r] += o.income[r];
-        }
-    }
-
-    /// Cash, staff and payouts of a firm of region `r`.
-    fn firm(&mut self, r: usize, cash: &Cash, staff: &Staff, wages: &Wages) {
-        self.money += cash.0.0 as i128;
-        self.firm_cash[r] += cash.0.0 as i128;
-        self.employed[r] += staff.workers as i64;
-        self.income[r] +=
-            wages.per_worker[r].0 * staff.workers as i64 + staff.dividend_per_owner.0 * staff.owners as i64;
     }
 
     /// A purchased good of a buyer of region `r`.
@@ -260,34 +224,91 @@ impl FirmSums {
         c.buyer_unfilled += line.unfilled.0 as f64;
     }
 
-    fn producers(run: ProducerRun, nr: usize, ns: usize, wages: &Wages) -> FirmSums {
-        let mut sums = FirmSums::new(nr, ns);
-        let (producers, prods, purchasing, cash, staff) = run;
-        for k in 0..producers.len() {
-            // Each producer's lines are heap data of their own: asked for a few ahead.
-            if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
-                crate::cache::prefetch_all(&ahead.lines);
-            }
-            let (p, prod, purchasing, cash, staff) = (&producers[k], &prods[k], &purchasing[k], &cash[k], &staff[k]);
-            let (r, s) = (p.region as usize, p.sector as usize);
-            sums.firm(r, cash, staff, wages);
-            let c = &mut sums.cells[r * ns + s];
-            c.output += prod.output;
-            c.capacity += prod.capacity;
-            c.price_x_capacity += prod.price * prod.capacity;
-            c.producer_count += 1.0;
-            c.price_sum += prod.price;
-            c.value_added += prod.value_added;
-            c.stock += prod.stock;
-            c.sales_units += prod.shipped;
-            c.unfilled_units += prod.ordered * (1.0 - prod.fill_ratio);
-            sums.goods.production[s] += prod.output;
-            sums.goods.stocks[s] += prod.stock;
-            for line in &purchasing.lines {
-                sums.line(r, line);
-            }
+    /// A producer as production leaves it: its output, capacity, price, stock, sales and
+    /// purchased goods (nothing after production changes them within a tick).
+    pub fn producer(&mut self, p: &Producer, prod: &Production, purchasing: &Purchasing) {
+        let (r, s) = (p.region as usize, p.sector as usize);
+        let c = &mut self.cells[r * self.ns + s];
+        c.output += prod.output;
+        c.capacity += prod.capacity;
+        c.price_x_capacity += prod.price * prod.capacity;
+        c.producer_count += 1.0;
+        c.price_sum += prod.price;
+        c.value_added += prod.value_added;
+        c.stock += prod.stock;
+        c.sales_units += prod.shipped;
+        c.unfilled_units += prod.ordered * (1.0 - prod.fill_ratio);
+        self.goods.production[s] += prod.output;
+        self.goods.stocks[s] += prod.stock;
+        for line in &purchasing.lines {
+            self.line(r, line);
         }
-        sums
+    }
+}
+
+/// Producers' [`SectorFlows`] this tick, summed by the production pass as it makes each
+/// producer's output (`production::produce`), in fixed chunks of [`PRODUCER_CHUNK`]
+/// producers in table order, one part per chunk, which metrics adds up in order. Metrics
+/// then reads no producer's lines: a second stream over every purchased good of the world
+/// cost it about 3.6 ms a tick at the large preset (docs/performance.md).
+#[derive(Resource, Default)]
+pub struct ProducerFlows {
+    parts: Vec<SectorFlows>,
+    /// The tick they were summed in.
+    tick: Option<u32>,
+}
+
+impl ProducerFlows {
+    /// An empty part for one chunk of producers of a world of `nr` regions and `ns` sectors.
+    pub fn part(nr: usize, ns: usize) -> SectorFlows {
+        SectorFlows::new(nr, ns)
+    }
+
+    /// This tick's parts, in chunk order.
+    pub fn set(&mut self, tick: u32, parts: Vec<SectorFlows>) {
+        self.parts = parts;
+        self.tick = Some(tick);
+    }
+}
+
+/// Producers per chunk of the parallel producer passes (production's, which sums their
+/// [`ProducerFlows`], and metrics' of their cash and staff). Fixed, so the floating-point
+/// sums (within a chunk in table order, then chunk by chunk) do not depend on the thread
+/// count. Chunks start afresh in each table; all producers share one table (they are
+/// spawned with the same components and none is added or removed), so the chunks are
+/// those of the producers in index order.
+pub const PRODUCER_CHUNK: usize = 2048;
+
+/// Firms' cash, staff and payouts, by region: integers, summed in any order.
+struct FirmMoney {
+    money: i128,
+    firm_cash: Vec<i128>,
+    /// Workers, and wages plus dividends paid to households, by region.
+    employed: Vec<i64>,
+    income: Vec<i64>,
+}
+
+impl FirmMoney {
+    fn new(nr: usize) -> FirmMoney {
+        FirmMoney { money: 0, firm_cash: vec![0; nr], employed: vec![0; nr], income: vec![0; nr] }
+    }
+
+    /// Cash, staff and payouts of a firm of region `r`.
+    fn firm(&mut self, r: usize, cash: &Cash, staff: &Staff, wages: &Wages) {
+        self.money += cash.0.0 as i128;
+        self.firm_cash[r] += cash.0.0 as i128;
+        self.employed[r] += staff.workers as i64;
+        self.income[r] +=
+            wages.per_worker[r].0 * staff.workers as i64 + staff.dividend_per_owner.0 * staff.owners as i64;
+    }
+
+    fn add(&mut self, o: &FirmMoney) {
+        self.money += o.money;
+        for r in 0..self.firm_cash.len() {
+            self.firm_cash[r] += o.firm_cash[r];
+            self.employed[r] += o.employed[r];
+            self.income[r] += o.income[r];
+        }
     }
 }
 
@@ -301,7 +322,8 @@ pub fn measure(
     book: Res<OrderBook>,
     wages: Res<Wages>,
     transfers: Res<Transfers>,
-    producers: Query<(&Producer, &Production, &Purchasing, &Cash, &Staff)>,
+    producers: Query<(&Producer, &Cash, &Staff)>,
+    producer_flows: Res<ProducerFlows>,
     retailers: Query<(&Retailer, &Shelf, &Purchasing, &Cash, &Staff)>,
     household_cash: Res<HouseholdCash>,
     governments: Query<(&Government, &Cash, &PolicyState)>,
@@ -315,24 +337,29 @@ pub fn measure(
     // Mean fob price by `[destination][origin][sector]` (0 where no producer).
     let mut fob_mean = vec![0.0; nr * nr * ns];
 
-    // Producers in parallel, in fixed chunks of their table slices, summed in order.
+    // Producers' sector flows, summed by production in fixed chunks, added up in order.
+    assert_eq!(producer_flows.tick, Some(clock.tick), "metrics ran before this tick's production pass");
+    let mut flows = SectorFlows::new(nr, ns);
+    for part in &producer_flows.parts {
+        flows.add(part);
+    }
+    // Their cash, staff and payouts, which change after production.
     let wages_ref = &*wages;
     let chunks = producers.contiguous_iter().expect("producer components live in tables").flat_map(
-        |(producers, prods, purchasing, cash, staff)| {
-            producers
-                .chunks(PRODUCER_CHUNK)
-                .zip(prods.chunks(PRODUCER_CHUNK))
-                .zip(purchasing.chunks(PRODUCER_CHUNK))
-                .zip(cash.chunks(PRODUCER_CHUNK))
-                .zip(staff.chunks(PRODUCER_CHUNK))
+        |(producers, cash, staff)| {
+            producers.chunks(PRODUCER_CHUNK).zip(cash.chunks(PRODUCER_CHUNK)).zip(staff.chunks(PRODUCER_CHUNK))
         },
     );
-    let partials = crate::threads::par_map(chunks, |((((p, prod), purchasing), cash), staff)| {
-        FirmSums::producers((p, prod, purchasing, cash, staff), nr, ns, wages_ref)
+    let partials = crate::threads::par_map(chunks, |((producers, cash), staff)| {
+        let mut money = FirmMoney::new(nr);
+        for ((p, cash), staff) in producers.iter().zip(cash).zip(staff) {
+            money.firm(p.region as usize, cash, staff, wages_ref);
+        }
+        money
     });
-    let mut firms = FirmSums::new(nr, ns);
+    let mut money = FirmMoney::new(nr);
     for part in &partials {
-        firms.add(part);
+        money.add(part);
     }
     // Mean price to each destination by origin and sector. The producers of an origin and
     // sector are one run of indices (`by_region_sector`), so each mean sums its run of a
@@ -363,13 +390,13 @@ pub fn measure(
     let mut spent = vec![0i64; nr * ns];
     for (rt, shelf, purchasing, cash, staff) in &retailers {
         let (r, s) = (rt.region as usize, rt.sector as usize);
-        firms.firm(r, cash, staff, &wages);
+        money.firm(r, cash, staff, &wages);
         desired[rs(r, s)] += book.retailer_ordered.get(rt.idx as usize);
         spent[rs(r, s)] += shelf.revenue;
         let line = &purchasing.lines[0];
-        firms.line(r, line);
-        firms.goods.consumed[s] += shelf.sold;
-        let c = &mut firms.cells[rs(r, s)];
+        flows.line(r, line);
+        flows.goods.consumed[s] += shelf.sold;
+        let c = &mut flows.cells[rs(r, s)];
         c.retail_sold += shelf.sold;
         c.retail_revenue += shelf.revenue as f64 / CENTS_PER_UNIT;
         c.retail_price_x_sold += shelf.price * shelf.sold;
@@ -384,7 +411,8 @@ pub fn measure(
         c.imp_weight += weight * imported;
         c.imp_price += weight * imported * shelf.price;
     }
-    let FirmSums { cells, mut goods, mut money, firm_cash, employed, mut income, .. } = firms;
+    let (SectorFlows { cells, mut goods, .. }, FirmMoney { mut money, firm_cash, employed, mut income }) =
+        (flows, money);
     for (r, inc) in income.iter_mut().enumerate() {
         *inc += transfers.per_household[r] * model.households[r] as i64;
     }

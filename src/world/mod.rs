@@ -545,6 +545,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
     world.insert_resource(crate::economy::customs::CustomsLedger::new(nr, ns));
     world.insert_resource(crate::metrics::Observed::new(&model));
     world.insert_resource(crate::metrics::HouseholdCash::default());
+    world.insert_resource(crate::metrics::ProducerFlows::default());
     lay_out_buyers(&mut world, sc);
     world.insert_resource(model);
     world
