@@ -105,12 +105,13 @@ impl Suppliers {
 }
 
 /// One purchased good of a buyer: a producer's input or a retailer's merchandise. Its
-/// suppliers are kept apart, in [`Purchasing::suppliers`].
+/// suppliers are kept apart, in [`Purchasing::suppliers`]. What a producer uses of it per
+/// unit of output is in its recipe (`Scenario::recipe`, one input per line, in the same
+/// order): every pass over the world's lines streams them from memory, so a line holds only
+/// what changes.
 #[derive(Clone, Debug)]
 pub struct InputLine {
     pub sector: u16,
-    /// Units of this good per unit of the buyer's output (1 for a retailer's merchandise).
-    pub per_unit: f64,
     /// Units on hand.
     pub stock: f64,
     /// Units on hand that came from abroad (for the domestic/imported retail price split).
@@ -130,19 +131,18 @@ pub struct InputLine {
     pub domestic_next_value: Money,
     /// Demand forecast for this good, units per tick.
     pub forecast: f64,
-    /// This tick's flows: ordered and unfilled cents; units used up; the part of domestic
-    /// arrivals lost in transport.
+    /// This tick's flows: ordered and unfilled cents; the part of domestic arrivals lost in
+    /// transport. (The units production uses up are summed for the metrics as it uses them:
+    /// `metrics::ProducerFlows`.)
     pub ordered: Money,
     pub unfilled: Money,
-    pub used: f64,
     pub arrived_domestic_loss: f64,
 }
 
 impl InputLine {
-    pub fn new(sector: usize, per_unit: f64) -> InputLine {
+    pub fn new(sector: usize) -> InputLine {
         InputLine {
             sector: sector as u16,
-            per_unit,
             stock: 0.0,
             imported_stock: 0.0,
             cost_basis: 1.0,
@@ -154,7 +154,6 @@ impl InputLine {
             replacement_cost: 1.0,
             ordered: Money::ZERO,
             unfilled: Money::ZERO,
-            used: 0.0,
             arrived_domestic_loss: 0.0,
         }
     }

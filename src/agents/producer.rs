@@ -46,9 +46,11 @@ pub struct Production {
 }
 
 /// What the inputs of one unit of output cost to replace: `Σ per_unit × replacement_cost`
-/// over a producer's lines (see [`Production::input_cost`]).
-pub fn inputs_at_replacement(lines: &[crate::agents::InputLine]) -> f64 {
-    lines.iter().fold(INPUTS_SUM_START, |sum, l| sum + l.per_unit * l.replacement_cost)
+/// over a producer's lines, with the units of each per unit of output from its recipe
+/// (`recipe`, one input per line; see [`Production::input_cost`]).
+pub fn inputs_at_replacement(lines: &[crate::agents::InputLine], recipe: &[(usize, f64)]) -> f64 {
+    debug_assert_eq!(lines.len(), recipe.len(), "one line per recipe input");
+    lines.iter().zip(recipe).fold(INPUTS_SUM_START, |sum, (l, &(_, per_unit))| sum + per_unit * l.replacement_cost)
 }
 
 /// Where [`inputs_at_replacement`]'s sum starts (as `Iterator::sum` of `f64` does): a pass

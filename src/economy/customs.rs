@@ -122,7 +122,6 @@ fn receive_domestic(purchasing: &mut Purchasing, transport: f64) {
     for line in &mut purchasing.lines {
         line.ordered = Money::ZERO;
         line.unfilled = Money::ZERO;
-        line.used = 0.0;
         let shipped = std::mem::take(&mut line.domestic_next);
         let value = std::mem::take(&mut line.domestic_next_value);
         let received = shipped / (1.0 + transport);

@@ -6,7 +6,7 @@
 //! increases that land after a supply's arrival raise its target (front-loading).
 
 use crate::agents::producer::{INPUTS_SUM_START, Production, inputs_at_replacement};
-use crate::agents::{AgentId, Home, INLINE_SUPPLIERS, InputLine, Purchasing, Retailer, Shelf, SupplierSlot};
+use crate::agents::{AgentId, INLINE_SUPPLIERS, InputLine, Producer, Purchasing, Retailer, Shelf, SupplierSlot};
 use crate::market::{Clock, Fob, LocalTally, Model, NONE, OrderBook, ProducerBoard, Quote, Quotes, TariffTable};
 use crate::rng::{DrawIndex, DrawKey, Purpose, Stream};
 use crate::scenario::Scenario;
@@ -416,7 +416,10 @@ pub fn place_retail_orders(market: Market, mut retailers: Query<(&AgentId, &Reta
 }
 
 /// Producers: forecast orders, plan this tick's output, search, and order inputs.
-pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home, &mut Production, &mut Purchasing)>) {
+pub fn place_input_orders(
+    market: Market,
+    mut producers: Query<(&AgentId, &Producer, &mut Production, &mut Purchasing)>,
+) {
     let b = &market.model.scenario.behaviour;
     let search = market.search_stream();
     let draws = market.search_draws();
@@ -425,11 +428,11 @@ pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home,
     // the line `LINES_AHEAD` lines on, in this producer or the next one.
     let batch = || market.book.producer_ordered.local();
     for_each_run_init!(producers, parallel_from = MIN_PARALLEL_PRODUCERS, batch, |orders, run| {
-        let (ids, homes, mut prods, mut purchasing) = run;
+        let (ids, producers, mut prods, mut purchasing) = run;
         let (prods, purchasing) = (prods.bypass_change_detection(), purchasing.bypass_change_detection());
         if let Some(first) = purchasing.first() {
             for line in 0..first.lines.len().min(LINES_AHEAD) {
-                market.prefetch(homes[0].0 as usize, first.suppliers.line(line), orders);
+                market.prefetch(producers[0].region as usize, first.suppliers.line(line), orders);
             }
         }
         for k in 0..ids.len() {
@@ -437,28 +440,32 @@ pub fn place_input_orders(market: Market, mut producers: Query<(&AgentId, &Home,
             let (prod, purchasing) = (&mut prods[k], &mut this[k]);
             prod.forecast += b.forecast_smoothing * (prod.ordered - prod.forecast);
             prod.planned = planned_output(prod, b.output_cover_weeks, b.inventory_adjust);
-            let buyer = market.buyer(homes[k].0 as usize, &ids[k], search, &draws);
+            let (region, sector) = (producers[k].region as usize, producers[k].sector as usize);
+            let buyer = market.buyer(region, &ids[k], search, &draws);
+            let recipe = &market.model.scenario.recipe(region, sector).inputs;
             let planned = prod.planned;
             let n_lines = purchasing.lines.len();
+            debug_assert_eq!(n_lines, recipe.len(), "one line per recipe input");
             // Ordering sets the lines' replacement costs, so it also keeps what pricing
             // reads of them: the sum of `inputs_at_replacement`, in the same order.
             let mut input_cost = INPUTS_SUM_START;
-            for i in 0..n_lines {
+            for (i, &(_, per_unit)) in recipe.iter().enumerate() {
                 if i + LINES_AHEAD < n_lines {
                     buyer.prefetch(purchasing.suppliers.line(i + LINES_AHEAD), orders);
                 } else if let Some(next) = later.first()
                     && i + LINES_AHEAD - n_lines < next.lines.len()
                 {
-                    market.prefetch(homes[k + 1].0 as usize, next.suppliers.line(i + LINES_AHEAD - n_lines), orders);
+                    let next_region = producers[k + 1].region as usize;
+                    market.prefetch(next_region, next.suppliers.line(i + LINES_AHEAD - n_lines), orders);
                 }
                 let (line, slots) = (&mut purchasing.lines[i], purchasing.suppliers.line_mut(i));
-                line.forecast += b.forecast_smoothing * (line.per_unit * planned - line.forecast);
+                line.forecast += b.forecast_smoothing * (per_unit * planned - line.forecast);
                 buyer.search(line, slots, i);
                 buyer.order(line, slots, b.input_cover_weeks, orders);
-                input_cost += line.per_unit * line.replacement_cost;
+                input_cost += per_unit * line.replacement_cost;
             }
             prod.input_cost = input_cost;
-            debug_assert_eq!(input_cost.to_bits(), inputs_at_replacement(&purchasing.lines).to_bits());
+            debug_assert_eq!(input_cost.to_bits(), inputs_at_replacement(&purchasing.lines, recipe).to_bits());
         }
     });
     market.book.producer_ordered.settle();

@@ -3,22 +3,24 @@
 //! follow are in `labour.rs`.
 
 use crate::agents::producer::Production;
-use crate::agents::{Producer, Purchasing, Retailer, Staff};
+use crate::agents::{InputLine, Producer, Purchasing, Retailer, Staff};
 use crate::economy::ordering::planned_output;
 use crate::market::{Clock, Model};
 use crate::metrics::{PRODUCER_CHUNK, ProducerFlows};
 use crate::threads::for_each_agent;
 use bevy_ecs::prelude::*;
+use smallvec::SmallVec;
 
-/// The output a producer can make: the tightest of capacity, plan, staff and each input.
-pub fn feasible_output(prod: &Production, workers: u32, purchasing: &Purchasing) -> f64 {
+/// The output a producer can make: the tightest of capacity, plan, staff and each input
+/// (its `lines`, with the units of each per unit of output from its `recipe`).
+pub fn feasible_output(prod: &Production, workers: u32, lines: &[InputLine], recipe: &[(usize, f64)]) -> f64 {
     let mut q = prod.capacity.min(prod.planned);
     if prod.labour_per_unit > 0.0 {
         q = q.min(workers as f64 / prod.labour_per_unit);
     }
-    for line in &purchasing.lines {
-        if line.per_unit > 0.0 {
-            q = q.min(line.stock.max(0.0) / line.per_unit);
+    for (line, &(_, per_unit)) in lines.iter().zip(recipe) {
+        if per_unit > 0.0 {
+            q = q.min(line.stock.max(0.0) / per_unit);
         }
     }
     if q.is_finite() { q.max(0.0) } else { 0.0 }
@@ -54,29 +56,33 @@ pub fn produce(
             if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
                 crate::cache::prefetch_all(&ahead.lines);
             }
-            produce_one(&model, &producers[k], &mut prods[k], &mut purchasing[k], &mut staff[k]);
-            part.producer(&producers[k], &prods[k], &purchasing[k]);
+            let used = produce_one(&model, &producers[k], &mut prods[k], &mut purchasing[k], &mut staff[k]);
+            part.producer(&producers[k], &prods[k], &purchasing[k], &used);
         }
         part
     });
     flows.set(clock.tick, parts);
 }
 
-/// One producer's output, input use, capacity and staff target.
+/// One producer's output, input use, capacity and staff target; returns the units it used
+/// of each line.
 fn produce_one(
     model: &Model,
     producer: &Producer,
     prod: &mut Production,
     purchasing: &mut Purchasing,
     staff: &mut Staff,
-) {
+) -> SmallVec<[f64; INLINE_LINES]> {
     let b = &model.scenario.behaviour;
-    let q = feasible_output(prod, staff.workers, purchasing);
+    let recipe = &model.scenario.recipe(producer.region as usize, producer.sector as usize).inputs;
+    debug_assert_eq!(purchasing.lines.len(), recipe.len(), "one line per recipe input");
+    let q = feasible_output(prod, staff.workers, &purchasing.lines, recipe);
     let mut input_cost = 0.0;
-    for line in &mut purchasing.lines {
-        let used = (line.per_unit * q).min(line.stock.max(0.0));
+    let mut used_by_line = SmallVec::new();
+    for (line, &(_, per_unit)) in purchasing.lines.iter_mut().zip(recipe) {
+        let used = (per_unit * q).min(line.stock.max(0.0));
         input_cost += used * line.cost_basis;
-        line.used = used;
+        used_by_line.push(used);
         line.take(used);
     }
     prod.output = q;
@@ -92,7 +98,12 @@ fn produce_one(
     // Staff for the next tick's plan, given the stock just made.
     let next = planned_output(prod, b.output_cover_weeks, b.inventory_adjust);
     staff.target = (prod.labour_per_unit * next).ceil().clamp(0.0, u32::MAX as f64 / 2.0) as u32;
+    used_by_line
 }
+
+/// Lines a producer's used units are kept for on the stack (one per input sector; more
+/// spill to the heap).
+const INLINE_LINES: usize = 16;
 
 /// Retailers staff for their forecast sales.
 pub fn plan_shop_staff(model: Res<Model>, mut retailers: Query<(&Retailer, &Purchasing, &mut Staff)>) {

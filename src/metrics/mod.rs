@@ -211,12 +211,12 @@ impl SectorFlows {
         self.goods.add(&o.goods);
     }
 
-    /// A purchased good of a buyer of region `r`.
-    fn line(&mut self, r: usize, line: &crate::agents::InputLine) {
+    /// A purchased good of a buyer of region `r`, of which it used `used` units this tick.
+    fn line(&mut self, r: usize, line: &crate::agents::InputLine, used: f64) {
         let s = line.sector as usize;
         self.goods.stocks[s] += line.stock;
         self.goods.transit[s] += line.domestic_next + line.abroad;
-        self.goods.used[s] += line.used;
+        self.goods.used[s] += used;
         self.goods.loss[s] += line.arrived_domestic_loss;
         let c = &mut self.cells[r * self.ns + s];
         c.stock += line.stock;
@@ -225,8 +225,9 @@ impl SectorFlows {
     }
 
     /// A producer as production leaves it: its output, capacity, price, stock, sales and
-    /// purchased goods (nothing after production changes them within a tick).
-    pub fn producer(&mut self, p: &Producer, prod: &Production, purchasing: &Purchasing) {
+    /// purchased goods, with the units it used of each line (nothing after production
+    /// changes them within a tick).
+    pub fn producer(&mut self, p: &Producer, prod: &Production, purchasing: &Purchasing, used: &[f64]) {
         let (r, s) = (p.region as usize, p.sector as usize);
         let c = &mut self.cells[r * self.ns + s];
         c.output += prod.output;
@@ -240,8 +241,9 @@ impl SectorFlows {
         c.unfilled_units += prod.ordered * (1.0 - prod.fill_ratio);
         self.goods.production[s] += prod.output;
         self.goods.stocks[s] += prod.stock;
-        for line in &purchasing.lines {
-            self.line(r, line);
+        debug_assert_eq!(purchasing.lines.len(), used.len(), "units used of every line");
+        for (line, &used) in purchasing.lines.iter().zip(used) {
+            self.line(r, line, used);
         }
     }
 }
@@ -394,7 +396,8 @@ pub fn measure(
         desired[rs(r, s)] += book.retailer_ordered.get(rt.idx as usize);
         spent[rs(r, s)] += shelf.revenue;
         let line = &purchasing.lines[0];
-        flows.line(r, line);
+        // Retailers use up none of their merchandise: they sell it.
+        flows.line(r, line, 0.0);
         flows.goods.consumed[s] += shelf.sold;
         let c = &mut flows.cells[rs(r, s)];
         c.retail_sold += shelf.sold;

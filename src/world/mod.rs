@@ -322,7 +322,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         for (li, &(j, a)) in recipe.inputs.iter().enumerate() {
             let slots = &plan.producer_slots[p][li * k_sup..(li + 1) * k_sup];
             let (lead, landed, imported) = plan.slot_means(sc, &cal, slots, r, j);
-            let mut line = InputLine::new(j, a);
+            let mut line = InputLine::new(j);
             line.forecast = a * x;
             line.stock = line.forecast * (lead + b.input_cover_weeks);
             line.imported_stock = line.stock * imported;
@@ -350,7 +350,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
                 markup: recipe.markup,
                 price,
                 unit_cost: price / (1.0 + recipe.markup),
-                input_cost: inputs_at_replacement(&purchasing.lines),
+                input_cost: inputs_at_replacement(&purchasing.lines, &recipe.inputs),
                 stock: x * b.output_cover_weeks,
                 forecast: x,
                 planned: x,
@@ -374,7 +374,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         let d = plan.sales[i];
         let slots = &plan.retailer_slots[i];
         let (lead, landed, imported) = plan.slot_means(sc, &cal, slots, r, s);
-        let mut line = InputLine::new(s, 1.0);
+        let mut line = InputLine::new(s);
         line.forecast = d;
         line.stock = d * (lead + b.retail_cover_weeks);
         line.imported_stock = line.stock * imported;
