@@ -7,9 +7,10 @@ use crate::agents::producer::Production;
 use crate::agents::{Cash, Government, Home, Household, Producer, Shelf, Staff};
 use crate::market::{EmployerBoard, Model, NONE, Transfers, Wages};
 use crate::metrics::{HouseholdCash, Observed};
-use crate::scenario::Recycling;
-use crate::threads::{for_each_agent, for_each_run_init, publish};
+use crate::scenario::{Behaviour, Recycling};
+use crate::threads::{for_each_agent, for_each_run, for_each_run_init, publish};
 use crate::units::{CENTS_PER_UNIT, Money};
+use bevy_ecs::change_detection::ContiguousMut;
 use bevy_ecs::prelude::*;
 use std::sync::Mutex;
 
@@ -33,35 +34,60 @@ pub fn index_wages(model: Res<Model>, observed: Res<Observed>, mut wages: ResMut
     }
 }
 
-/// A firm's books: home, staff, cash, and its producer or retailer state.
-type FirmBooks<'a> = (&'a Home, &'a mut Staff, &'a mut Cash, Option<&'a Production>, Option<&'a Shelf>);
-
 /// Wages out, revenue smoothed, then dividends from cash above `cash_buffer_weeks` of revenue.
-pub fn pay_wages_and_dividends(model: Res<Model>, wages: Res<Wages>, mut firms: Query<FirmBooks>) {
-    let b = &model.scenario.behaviour;
-    for_each_agent!(firms, |(home, mut staff, mut cash, production, shelf)| {
-        let bill = Money(wages.per_worker[home.0 as usize].0 * staff.workers as i64);
-        cash.0 -= bill;
-        let revenue = production.map(|p| p.revenue).or(shelf.map(|s| s.revenue)).unwrap_or(0) as f64 / CENTS_PER_UNIT;
-        staff.revenue_avg += b.forecast_smoothing * (revenue - staff.revenue_avg);
-        let buffer = Money::from_units(b.cash_buffer_weeks * staff.revenue_avg);
-        let excess = cash.0 - buffer;
-        staff.dividend_per_owner = Money::ZERO;
-        staff.capital_call_per_owner = Money::ZERO;
-        if staff.owners > 0 {
-            let owners = staff.owners as i64;
-            if excess.is_positive() {
-                let dividend = Money::floor_cents(excess.0 as f64 * b.dividend_rate);
-                let per_owner = Money(dividend.0 / owners);
-                cash.0 -= Money(per_owner.0 * owners);
-                staff.dividend_per_owner = per_owner;
-            } else {
-                // Below its buffer, the firm asks its owners to put money back in.
-                let call = Money::floor_cents(-excess.0 as f64 * b.dividend_rate);
-                staff.capital_call_per_owner = Money(call.0 / owners);
-            }
+/// Producers and retailers run as runs of their own tables (a query each), so that the
+/// pass reads each kind's revenue without testing which kind a firm is, and writes no
+/// change ticks.
+pub fn pay_wages_and_dividends(
+    model: Res<Model>,
+    wages: Res<Wages>,
+    mut producers: Query<(&Home, &mut Staff, &mut Cash, &Production)>,
+    mut retailers: Query<(&Home, &mut Staff, &mut Cash, &Shelf), Without<Production>>,
+) {
+    let (b, wages) = (&model.scenario.behaviour, &*wages);
+    for_each_run!(producers, |(homes, mut staff, mut cash, prods): FirmRun<Production>| {
+        let (staff, cash) = (staff.bypass_change_detection(), cash.bypass_change_detection());
+        for (((home, staff), cash), prod) in homes.iter().zip(staff).zip(cash).zip(prods) {
+            pay_firm(b, wages, home, staff, cash, prod.revenue);
         }
     });
+    for_each_run!(retailers, |(homes, mut staff, mut cash, shelves): FirmRun<Shelf>| {
+        let (staff, cash) = (staff.bypass_change_detection(), cash.bypass_change_detection());
+        for (((home, staff), cash), shelf) in homes.iter().zip(staff).zip(cash).zip(shelves) {
+            pay_firm(b, wages, home, staff, cash, shelf.revenue);
+        }
+    });
+}
+
+/// A run of firms' books (a table slice): home, staff, cash, and their producer or
+/// retailer state `K`.
+type FirmRun<'a, K> = (&'a [Home], ContiguousMut<'a, Staff>, ContiguousMut<'a, Cash>, &'a [K]);
+
+/// One firm (of region `home`, with this tick's `revenue` in cents) pays its wage bill,
+/// smooths its revenue, and pays out dividends or calls capital.
+#[inline]
+fn pay_firm(b: &Behaviour, wages: &Wages, home: &Home, staff: &mut Staff, cash: &mut Cash, revenue: i64) {
+    let bill = Money(wages.per_worker[home.0 as usize].0 * staff.workers as i64);
+    cash.0 -= bill;
+    let revenue = revenue as f64 / CENTS_PER_UNIT;
+    staff.revenue_avg += b.forecast_smoothing * (revenue - staff.revenue_avg);
+    let buffer = Money::from_units(b.cash_buffer_weeks * staff.revenue_avg);
+    let excess = cash.0 - buffer;
+    staff.dividend_per_owner = Money::ZERO;
+    staff.capital_call_per_owner = Money::ZERO;
+    if staff.owners > 0 {
+        let owners = staff.owners as i64;
+        if excess.is_positive() {
+            let dividend = Money::floor_cents(excess.0 as f64 * b.dividend_rate);
+            let per_owner = Money(dividend.0 / owners);
+            cash.0 -= Money(per_owner.0 * owners);
+            staff.dividend_per_owner = per_owner;
+        } else {
+            // Below its buffer, the firm asks its owners to put money back in.
+            let call = Money::floor_cents(-excess.0 as f64 * b.dividend_rate);
+            staff.capital_call_per_owner = Money(call.0 / owners);
+        }
+    }
 }
 
 pub fn publish_payouts(mut board: ResMut<EmployerBoard>, firms: Query<&Staff>) {
@@ -154,8 +180,10 @@ pub fn receive_income(
 
 /// Firms receive what their owners paid in against capital calls.
 pub fn collect_capital(board: Res<EmployerBoard>, mut firms: Query<(&Staff, &mut Cash)>) {
-    for_each_agent!(firms, |(staff, mut cash)| {
-        cash.0 += Money(board.capital_paid.get(staff.employer as usize));
+    for_each_run!(firms, |(staff, mut cash): (&[Staff], ContiguousMut<Cash>)| {
+        for (staff, cash) in staff.iter().zip(cash.bypass_change_detection()) {
+            cash.0 += Money(board.capital_paid.get(staff.employer as usize));
+        }
     });
 }
 

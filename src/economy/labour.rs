@@ -7,7 +7,8 @@
 use crate::agents::{AgentId, Household, Staff};
 use crate::market::{Clock, EmployerBoard, Model, NONE, Posting};
 use crate::rng::{Purpose, Stream};
-use crate::threads::{for_each_agent, for_each_run_init, publish};
+use crate::threads::{for_each_run, for_each_run_init, publish};
+use bevy_ecs::change_detection::ContiguousMut;
 use bevy_ecs::prelude::*;
 
 /// Publishes each employer's layoff share and vacancies and each region's job-finding odds.
@@ -116,9 +117,11 @@ pub fn move_workers(
 /// laid off, plus the hires. (Staff counts start from the households the world employs at
 /// each firm, and households change employer only in [`move_workers`].)
 pub fn count_staff(board: Res<EmployerBoard>, mut firms: Query<&mut Staff>) {
-    for_each_agent!(firms, |mut staff| {
-        let workers = staff.workers as i64 + board.staff_moves.get(staff.employer as usize);
-        debug_assert!(workers >= 0, "employer {} counted {workers} staff", staff.employer);
-        staff.workers = workers.max(0) as u32;
+    for_each_run!(firms, |mut staff: ContiguousMut<Staff>| {
+        for staff in staff.bypass_change_detection() {
+            let workers = staff.workers as i64 + board.staff_moves.get(staff.employer as usize);
+            debug_assert!(workers >= 0, "employer {} counted {workers} staff", staff.employer);
+            staff.workers = workers.max(0) as u32;
+        }
     });
 }

@@ -10,8 +10,9 @@ use crate::agents::{
 use crate::economy::demand::Orders;
 use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, RetailerBoard};
 use crate::scenario::Scenario;
-use crate::threads::{for_each_agent, for_each_run_init, publish};
+use crate::threads::{for_each_agent, for_each_run, for_each_run_init, publish};
 use crate::units::{Money, quantity_for};
+use bevy_ecs::change_detection::ContiguousMut;
 use bevy_ecs::prelude::*;
 
 /// The share of orders a seller with `stock` can fill when buyers ordered `ordered` units.
@@ -25,10 +26,12 @@ pub fn ration_producers(
     board: Res<ProducerBoard>,
     mut producers: Query<(&Producer, &mut Production)>,
 ) {
-    for_each_agent!(producers, |(p, mut prod)| {
-        let ordered = units_ordered(&book, &board, p.idx);
-        prod.ordered = ordered;
-        prod.fill_ratio = fill_ratio(prod.stock, ordered);
+    for_each_run!(producers, |(producers, mut prods): (&[Producer], ContiguousMut<Production>)| {
+        for (p, prod) in producers.iter().zip(prods.bypass_change_detection()) {
+            let ordered = units_ordered(&book, &board, p.idx);
+            prod.ordered = ordered;
+            prod.fill_ratio = fill_ratio(prod.stock, ordered);
+        }
     });
 }
 
@@ -228,30 +231,49 @@ pub fn settle_producer_sales(
     mut producers: Query<(&Producer, &mut Production, &mut Cash)>,
 ) {
     let nr = board.n_regions;
-    for_each_agent!(producers, |(p, mut prod, mut cash)| {
-        let i = p.idx as usize;
-        let rations = board.rations(p.idx);
-        let (mut revenue, mut shipped) = (0, 0.0);
-        for d in 0..nr {
-            let paid = book.producer_paid(i, d, rations);
-            revenue += paid;
-            if rations {
-                shipped += quantity_for(paid, board.fob(p.idx, d));
-            }
-            // Debug builds also tally what buyers paid a producer that filled every order:
-            // exactly its orders.
-            debug_assert!(rations || paid == book.producer_filled.get(book.pd(i, d)), "producer {i} to {d}");
+    for_each_run!(producers, |(producers, mut prods, mut cash): (
+        &[Producer],
+        ContiguousMut<Production>,
+        ContiguousMut<Cash>
+    )| {
+        let (prods, cash) = (prods.bypass_change_detection(), cash.bypass_change_detection());
+        for ((p, prod), cash) in producers.iter().zip(prods).zip(cash) {
+            settle_producer(&book, &board, nr, p, prod, cash);
         }
-        if !rations {
-            // Paid every order: what it ships is what was ordered, as rationing summed it.
-            debug_assert_eq!(prod.ordered.to_bits(), units_ordered(&book, &board, p.idx).to_bits());
-            shipped = prod.ordered;
-        }
-        prod.revenue = revenue;
-        prod.shipped = shipped;
-        prod.stock = (prod.stock - shipped).max(0.0);
-        cash.0 += Money(revenue);
     });
+}
+
+/// One producer collects payment from every destination and ships what it was paid for.
+fn settle_producer(
+    book: &OrderBook,
+    board: &ProducerBoard,
+    nr: usize,
+    p: &Producer,
+    prod: &mut Production,
+    cash: &mut Cash,
+) {
+    let i = p.idx as usize;
+    let rations = board.rations(p.idx);
+    let (mut revenue, mut shipped) = (0, 0.0);
+    for d in 0..nr {
+        let paid = book.producer_paid(i, d, rations);
+        revenue += paid;
+        if rations {
+            shipped += quantity_for(paid, board.fob(p.idx, d));
+        }
+        // Debug builds also tally what buyers paid a producer that filled every order:
+        // exactly its orders.
+        debug_assert!(rations || paid == book.producer_filled.get(book.pd(i, d)), "producer {i} to {d}");
+    }
+    if !rations {
+        // Paid every order: what it ships is what was ordered, as rationing summed it.
+        debug_assert_eq!(prod.ordered.to_bits(), units_ordered(book, board, p.idx).to_bits());
+        shipped = prod.ordered;
+    }
+    prod.revenue = revenue;
+    prod.shipped = shipped;
+    prod.stock = (prod.stock - shipped).max(0.0);
+    cash.0 += Money(revenue);
 }
 
 /// Retailers collect payment; stock falls by the units sold.
