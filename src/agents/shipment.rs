@@ -9,17 +9,21 @@
 
 use crate::units::Money;
 
+/// A foreign fill on its way to its buyer.
+///
+/// Customs reads every shipment in transit every week, so a shipment holds only what it
+/// needs (24 bytes): it departed its lead time before it arrives (`Scenario::lead_time`
+/// from its origin to the buyer's region, fixed for the run), and nothing reads which
+/// producer sold it (its sale is in the seller's books).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Shipment {
-    /// Selling producer's index.
-    pub seller: u32,
     /// Which of the buyer's purchasing lines it fills.
     pub line: u16,
     pub origin: u16,
+    /// The tick it arrives.
+    pub arrives: u32,
     /// Units as shipped; `quantity / (1 + transport)` arrive (iceberg cost).
     pub quantity: f64,
     /// Invoice value paid at dispatch.
     pub value: Money,
-    pub departed: u32,
-    pub arrives: u32,
 }

@@ -170,7 +170,8 @@ fn clear_customs(
         }
         let line = &mut lines[ship.line as usize];
         let (e, s) = (ship.origin as usize, line.sector as usize);
-        let rate = table.rate_at_arrival(i, e, s, ship.departed, now);
+        let departed = ship.arrives - sc.lead_time(e, i);
+        let rate = table.rate_at_arrival(i, e, s, departed, now);
         let tariff = to_cents(ship.value.0 as f64 * rate);
         let received = ship.quantity / (1.0 + sc.transport_cost(e, i));
         cash.0 -= Money(tariff);

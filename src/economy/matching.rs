@@ -211,13 +211,11 @@ fn fill_buyer(
             } else {
                 line.abroad += shipped;
                 shipments.push(Shipment {
-                    seller: p,
                     line: li as u16,
                     origin: origin as u16,
+                    arrives: now + sc.lead_time(origin, d),
                     quantity: shipped,
                     value: paid,
-                    departed: now,
-                    arrives: now + sc.lead_time(origin, d),
                 });
             }
         }
