@@ -92,25 +92,30 @@ pub fn receive_goods(
     let chunks: usize = tables.iter().map(|(homes, _, _)| homes.len().div_ceil(CUSTOMS_CHUNK)).sum();
     parts.resize_with(chunks, || CustomsLedger::new(nr, ns));
     let mut chunks = Vec::with_capacity(chunks);
+    let buyers = tables.iter().map(|(homes, _, _)| homes.len()).sum();
     for (homes, purchasing, cash) in &mut tables {
         let (purchasing, cash) = (purchasing.bypass_change_detection(), cash.bypass_change_detection());
         chunks.extend(
             homes.chunks(CUSTOMS_CHUNK).zip(purchasing.chunks_mut(CUSTOMS_CHUNK)).zip(cash.chunks_mut(CUSTOMS_CHUNK)),
         );
     }
-    crate::threads::par_map(chunks.into_iter().zip(parts.iter_mut()), |(((homes, purchasing), cash), part)| {
-        part.clear();
-        for k in 0..purchasing.len() {
-            // Each buyer's lines and shipments are heap data of their own.
-            if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
-                crate::cache::prefetch_all(&ahead.lines);
-                crate::cache::prefetch_all(&ahead.shipments);
+    crate::threads::par_map_agents(
+        buyers,
+        chunks.into_iter().zip(parts.iter_mut()),
+        |(((homes, purchasing), cash), part)| {
+            part.clear();
+            for k in 0..purchasing.len() {
+                // Each buyer's lines and shipments are heap data of their own.
+                if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
+                    crate::cache::prefetch_all(&ahead.lines);
+                    crate::cache::prefetch_all(&ahead.shipments);
+                }
+                let i = homes[k].0 as usize;
+                receive_domestic(&mut purchasing[k], sc.transport_cost(i, i));
+                clear_customs(&mut purchasing[k], &mut cash[k], i, now, sc, table, part);
             }
-            let i = homes[k].0 as usize;
-            receive_domestic(&mut purchasing[k], sc.transport_cost(i, i));
-            clear_customs(&mut purchasing[k], &mut cash[k], i, now, sc, table, part);
-        }
-    });
+        },
+    );
     ledger.clear();
     for part in parts.iter() {
         ledger.add(part);

@@ -427,7 +427,7 @@ pub fn place_input_orders(
     // board prices and tally slots, scattered over the world: each line asks for those of
     // the line `LINES_AHEAD` lines on, in this producer or the next one.
     let batch = || market.book.producer_ordered.local();
-    for_each_run_init!(producers, parallel_from = MIN_PARALLEL_PRODUCERS, batch, |orders, run| {
+    for_each_run_init!(producers, batch, |orders, run| {
         let (ids, producers, mut prods, mut purchasing) = run;
         let (prods, purchasing) = (prods.bypass_change_detection(), purchasing.bypass_change_detection());
         if let Some(first) = purchasing.first() {
@@ -477,12 +477,6 @@ pub fn place_input_orders(
 /// as before, left ordering a quarter slower at the large preset: more misses at once than
 /// the processor keeps in flight; one line ahead was slower than two, three no faster.
 const LINES_AHEAD: usize = 2;
-
-/// From how many producers their input orders run in parallel. A producer orders several
-/// lines, so far fewer of them pay for waking the pool than the agents of most passes
-/// ([`crate::threads::MIN_PARALLEL_AGENTS`]): the 888 producers of the small preset take
-/// 0.28 ms on one thread and 0.24 ms on two (fewer were not measured).
-const MIN_PARALLEL_PRODUCERS: usize = 256;
 
 /// Output that covers forecast orders and closes a share of the gap to target stock.
 pub fn planned_output(prod: &Production, cover_weeks: f64, adjust: f64) -> f64 {

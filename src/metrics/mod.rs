@@ -369,8 +369,8 @@ pub fn measure(
     // order as alone, and destinations that share a row share its means.
     let (np, n_rows) = (pboard.region.len(), pboard.fob_row_of.iter().max().map_or(0, |&row| row + 1));
     let mut row_means = vec![0.0; n_rows * nr * ns];
-    crate::threads::par_chunks_mut(&mut row_means, nr * ns, |first, means| {
-        let row = first / (nr * ns);
+    let rows = row_means.chunks_mut(nr * ns).enumerate();
+    crate::threads::par_map_agents(np, rows, |(row, means)| {
         let block = &pboard.fob[row * np..(row + 1) * np];
         for (k, mean) in means.iter_mut().enumerate() {
             let range = pboard.by_region_sector[k].clone();
