@@ -85,9 +85,9 @@ pub fn par_chunks_mut<T: Send>(data: &mut [T], chunk_len: usize, f: impl Fn(usiz
 pub const MIN_PARALLEL_AGENTS: usize = 2048;
 
 /// The same for the passes over households that do a few dozen instructions each (the
-/// labour moves, income): at the small preset's 11,200 households they took 0.07 and
-/// 0.11 ms on the calling thread against 0.14 and 0.17 ms on two (8 alternating pairs,
-/// 2026-12-02); at the medium preset's 112,000 two threads pay.
+/// labour moves, income): at the small preset's 11,200 households the pool's wake-up cost
+/// them more than the second thread saved (docs/performance.md); at the medium preset's
+/// 112,000 two threads pay.
 pub const MIN_PARALLEL_LIGHT_AGENTS: usize = 1 << 15;
 
 /// `query.par_iter_mut().for_each(f)`, or the same serially when the query has fewer than

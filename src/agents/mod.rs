@@ -56,6 +56,11 @@ pub struct Staff {
 /// `suppliers_per_input` (more take a heap buffer).
 pub const INLINE_SUPPLIERS: usize = 3;
 
+/// Lines of a buyer that passes keep per-line sums for on the stack (customs' units
+/// abroad, production's units used): a buyer has one line per input sector, and more
+/// take a heap buffer.
+pub const INLINE_LINES: usize = 16;
+
 /// One supplier relationship of a buyer for one input.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct SupplierSlot {
@@ -108,7 +113,7 @@ impl Suppliers {
 /// suppliers are kept apart, in [`Purchasing::suppliers`]. What a producer uses of it per
 /// unit of output is in its recipe (`Scenario::recipe`, one input per line, in the same
 /// order): every pass over the world's lines streams them from memory, so a line holds only
-/// what changes.
+/// what the passes need of it line by line.
 #[derive(Clone, Debug)]
 pub struct InputLine {
     pub sector: u16,

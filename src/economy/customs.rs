@@ -2,7 +2,7 @@
 //! now arrive, the buyer pays the tariff in force at arrival (ad valorem on invoice value)
 //! to its government, and the goods that survive transport (iceberg cost) enter stock.
 
-use crate::agents::{Cash, Government, Home, Purchasing};
+use crate::agents::{Cash, Government, Home, INLINE_LINES, Purchasing};
 use crate::market::{Clock, Model, TariffTable};
 use crate::scenario::Scenario;
 use crate::units::{Money, to_cents};
@@ -63,10 +63,6 @@ impl CustomsLedger {
         self.revenue.iter_mut().for_each(|v| *v = 0);
     }
 }
-
-/// Lines whose units abroad customs sums on the stack (a buyer has one line per input
-/// sector; more take a heap buffer).
-const INLINE_LINES: usize = 16;
 
 /// Buyers per chunk of the customs pass: fixed, so that the ledger's float sums (chunk by
 /// chunk, in order) are the same for any number of threads.
@@ -175,7 +171,9 @@ fn clear_customs(
         }
         let line = &mut lines[ship.line as usize];
         let (e, s) = (ship.origin as usize, line.sector as usize);
-        let departed = ship.arrives - sc.lead_time(e, i);
+        let lead = sc.lead_time(e, i);
+        debug_assert!(ship.arrives >= lead, "a shipment arriving at {} after a lead time of {lead}", ship.arrives);
+        let departed = ship.arrives - lead;
         let rate = table.rate_at_arrival(i, e, s, departed, now);
         let tariff = to_cents(ship.value.0 as f64 * rate);
         let received = ship.quantity / (1.0 + sc.transport_cost(e, i));

@@ -3,17 +3,17 @@
 //! follow are in `labour.rs`.
 
 use crate::agents::producer::Production;
-use crate::agents::{InputLine, Producer, Purchasing, Retailer, Staff};
+use crate::agents::{INLINE_LINES, InputLine, Producer, Purchasing, Retailer, Staff};
 use crate::economy::ordering::planned_output;
 use crate::market::{Clock, Model};
-use crate::metrics::{PRODUCER_CHUNK, ProducerFlows};
+use crate::metrics::{FLOWS_CHUNK, ProducerFlows, SectorFlows};
 use crate::threads::for_each_agent;
 use bevy_ecs::prelude::*;
 use smallvec::SmallVec;
 
 /// The output a producer can make: the tightest of capacity, plan, staff and each input
 /// (its `lines`, with the units of each per unit of output from its `recipe`).
-pub fn feasible_output(prod: &Production, workers: u32, lines: &[InputLine], recipe: &[(usize, f64)]) -> f64 {
+fn feasible_output(prod: &Production, workers: u32, lines: &[InputLine], recipe: &[(usize, f64)]) -> f64 {
     let mut q = prod.capacity.min(prod.planned);
     if prod.labour_per_unit > 0.0 {
         q = q.min(workers as f64 / prod.labour_per_unit);
@@ -43,14 +43,14 @@ pub fn produce(
             (prods.bypass_change_detection(), purchasing.bypass_change_detection(), staff.bypass_change_detection());
         chunks.extend(
             producers
-                .chunks(PRODUCER_CHUNK)
-                .zip(prods.chunks_mut(PRODUCER_CHUNK))
-                .zip(purchasing.chunks_mut(PRODUCER_CHUNK))
-                .zip(staff.chunks_mut(PRODUCER_CHUNK)),
+                .chunks(FLOWS_CHUNK)
+                .zip(prods.chunks_mut(FLOWS_CHUNK))
+                .zip(purchasing.chunks_mut(FLOWS_CHUNK))
+                .zip(staff.chunks_mut(FLOWS_CHUNK)),
         );
     }
     let parts = crate::threads::par_map(chunks, |(((producers, prods), purchasing), staff)| {
-        let mut part = ProducerFlows::part(nr, ns);
+        let mut part = SectorFlows::new(nr, ns);
         for k in 0..producers.len() {
             // Each producer's lines are heap data of their own: asked for a few ahead.
             if let Some(ahead) = purchasing.get(k + crate::cache::AHEAD) {
@@ -100,10 +100,6 @@ fn produce_one(
     staff.target = (prod.labour_per_unit * next).ceil().clamp(0.0, u32::MAX as f64 / 2.0) as u32;
     used_by_line
 }
-
-/// Lines a producer's used units are kept for on the stack (one per input sector; more
-/// spill to the heap).
-const INLINE_LINES: usize = 16;
 
 /// Retailers staff for their forecast sales.
 pub fn plan_shop_staff(model: Res<Model>, mut retailers: Query<(&Retailer, &Purchasing, &mut Staff)>) {

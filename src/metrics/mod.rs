@@ -3,12 +3,13 @@
 //! rules will observe next tick. It reads agents and never changes them.
 //!
 //! Floating-point sums over agents run in a fixed order that does not depend on the thread
-//! count: producers in parallel chunks of a fixed size (each summed in query order, then
-//! combined chunk by chunk), each mean fob price over its destination's row alone, everything else
-//! serially in query order. Two sums are made by the pass that visits those agents last
-//! anyway, so that metrics need not stream them again: producers' sector flows by
-//! production, in those same chunks ([`ProducerFlows`]), and households' cash by region,
-//! an integer sum in any order, by the income pass ([`HouseholdCash`]).
+//! count: producers' sector flows in fixed chunks of [`FLOWS_CHUNK`] (each summed in table
+//! order, then combined chunk by chunk), each mean fob price over its destination's row
+//! alone, everything else serially in query order. Two sums are made by the pass that
+//! visits those agents last anyway, so that metrics need not stream them again: producers'
+//! sector flows by production ([`ProducerFlows`]), and households' cash by region, an
+//! integer sum in any order, by the income pass ([`HouseholdCash`]). Producers' cash and
+//! staff are integer sums too.
 //! The results are reproducible bit for bit.
 
 pub mod ledger;
@@ -168,6 +169,32 @@ struct Cell {
 }
 
 impl Cell {
+    /// Every accumulator, in field order (for checks that compare them bit for bit).
+    fn values(&self) -> [f64; 20] {
+        [
+            self.output,
+            self.capacity,
+            self.price_x_capacity,
+            self.producer_count,
+            self.price_sum,
+            self.value_added,
+            self.stock,
+            self.sales_units,
+            self.unfilled_units,
+            self.retail_sold,
+            self.retail_revenue,
+            self.retail_price_x_sold,
+            self.retail_price_sum,
+            self.retail_count,
+            self.dom_weight,
+            self.dom_price,
+            self.imp_weight,
+            self.imp_price,
+            self.buyer_ordered,
+            self.buyer_unfilled,
+        ]
+    }
+
     fn add(&mut self, o: &Cell) {
         self.output += o.output;
         self.capacity += o.capacity;
@@ -193,14 +220,14 @@ impl Cell {
 }
 
 /// Sector cells and goods flows summed over a run of firms.
-pub struct SectorFlows {
+pub(crate) struct SectorFlows {
     ns: usize,
     cells: Vec<Cell>,
     goods: ledger::GoodsFlows,
 }
 
 impl SectorFlows {
-    fn new(nr: usize, ns: usize) -> SectorFlows {
+    pub(crate) fn new(nr: usize, ns: usize) -> SectorFlows {
         SectorFlows { ns, cells: vec![Cell::default(); nr * ns], goods: ledger::GoodsFlows::new(ns) }
     }
 
@@ -209,6 +236,19 @@ impl SectorFlows {
             a.add(b);
         }
         self.goods.add(&o.goods);
+    }
+
+    /// Whether `o` holds the same sums, bit for bit, apart from the units used (which no
+    /// agent keeps after production, so a recount cannot see them).
+    fn same_apart_from_use(&self, o: &SectorFlows) -> bool {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let (g, h) = (&self.goods, &o.goods);
+        self.cells.len() == o.cells.len()
+            && self.cells.iter().zip(&o.cells).all(|(a, b)| bits(&a.values()) == bits(&b.values()))
+            && [(&g.production, &h.production), (&g.consumed, &h.consumed), (&g.loss, &h.loss)]
+                .into_iter()
+                .chain([(&g.stocks, &h.stocks), (&g.transit, &h.transit)])
+                .all(|(a, b)| bits(a) == bits(b))
     }
 
     /// A purchased good of a buyer of region `r`, of which it used `used` units this tick.
@@ -227,7 +267,7 @@ impl SectorFlows {
     /// A producer as production leaves it: its output, capacity, price, stock, sales and
     /// purchased goods, with the units it used of each line (nothing after production
     /// changes them within a tick).
-    pub fn producer(&mut self, p: &Producer, prod: &Production, purchasing: &Purchasing, used: &[f64]) {
+    pub(crate) fn producer(&mut self, p: &Producer, prod: &Production, purchasing: &Purchasing, used: &[f64]) {
         let (r, s) = (p.region as usize, p.sector as usize);
         let c = &mut self.cells[r * self.ns + s];
         c.output += prod.output;
@@ -249,10 +289,11 @@ impl SectorFlows {
 }
 
 /// Producers' [`SectorFlows`] this tick, summed by the production pass as it makes each
-/// producer's output (`production::produce`), in fixed chunks of [`PRODUCER_CHUNK`]
+/// producer's output (`production::produce`), in fixed chunks of [`FLOWS_CHUNK`]
 /// producers in table order, one part per chunk, which metrics adds up in order. Metrics
 /// then reads no producer's lines: a second stream over every purchased good of the world
-/// cost it about 3.6 ms a tick at the large preset (docs/performance.md).
+/// cost it about 4.6 ms a tick at the large preset (docs/performance.md). Nothing after
+/// production changes what the parts sum within a tick (checked in debug builds).
 #[derive(Resource, Default)]
 pub struct ProducerFlows {
     parts: Vec<SectorFlows>,
@@ -261,25 +302,20 @@ pub struct ProducerFlows {
 }
 
 impl ProducerFlows {
-    /// An empty part for one chunk of producers of a world of `nr` regions and `ns` sectors.
-    pub fn part(nr: usize, ns: usize) -> SectorFlows {
-        SectorFlows::new(nr, ns)
-    }
-
     /// This tick's parts, in chunk order.
-    pub fn set(&mut self, tick: u32, parts: Vec<SectorFlows>) {
+    pub(crate) fn set(&mut self, tick: u32, parts: Vec<SectorFlows>) {
         self.parts = parts;
         self.tick = Some(tick);
     }
 }
 
-/// Producers per chunk of the parallel producer passes (production's, which sums their
-/// [`ProducerFlows`], and metrics' of their cash and staff). Fixed, so the floating-point
-/// sums (within a chunk in table order, then chunk by chunk) do not depend on the thread
-/// count. Chunks start afresh in each table; all producers share one table (they are
-/// spawned with the same components and none is added or removed), so the chunks are
-/// those of the producers in index order.
-pub const PRODUCER_CHUNK: usize = 2048;
+/// Producers per chunk of the [`ProducerFlows`] that production sums (metrics' pass over
+/// producers' cash and staff takes the same chunks; its sums are integers). Fixed, so the
+/// floating-point sums (within a chunk in table order, then chunk by chunk) do not depend
+/// on the thread count. Chunks start afresh in each table; all producers share one table
+/// (they are spawned with the same components and none is added or removed), so the
+/// chunks are those of the producers in index order.
+pub const FLOWS_CHUNK: usize = 2048;
 
 /// Firms' cash, staff and payouts, by region: integers, summed in any order.
 struct FirmMoney {
@@ -324,7 +360,7 @@ pub fn measure(
     book: Res<OrderBook>,
     wages: Res<Wages>,
     transfers: Res<Transfers>,
-    producers: Query<(&Producer, &Cash, &Staff)>,
+    producers: Query<(&Producer, &Cash, &Staff, &Production, &Purchasing)>,
     producer_flows: Res<ProducerFlows>,
     retailers: Query<(&Retailer, &Shelf, &Purchasing, &Cash, &Staff)>,
     household_cash: Res<HouseholdCash>,
@@ -345,11 +381,28 @@ pub fn measure(
     for part in &producer_flows.parts {
         flows.add(part);
     }
+    if cfg!(debug_assertions) {
+        // Nothing after production may change what it summed: recount each chunk.
+        let tables = producers.contiguous_iter().expect("producer components live in tables");
+        let chunks = tables.flat_map(|(producers, _, _, prods, purchasing)| {
+            producers.chunks(FLOWS_CHUNK).zip(prods.chunks(FLOWS_CHUNK)).zip(purchasing.chunks(FLOWS_CHUNK))
+        });
+        let mut parts = producer_flows.parts.iter();
+        for ((producers, prods), purchasing) in chunks {
+            let mut again = SectorFlows::new(nr, ns);
+            for ((p, prod), purchasing) in producers.iter().zip(prods).zip(purchasing) {
+                again.producer(p, prod, purchasing, &vec![0.0; purchasing.lines.len()]);
+            }
+            let part = parts.next().expect("a part for every chunk of producers");
+            assert!(part.same_apart_from_use(&again), "producers' flows changed after production");
+        }
+        assert!(parts.next().is_none(), "a part for every chunk of producers");
+    }
     // Their cash, staff and payouts, which change after production.
     let wages_ref = &*wages;
     let chunks = producers.contiguous_iter().expect("producer components live in tables").flat_map(
-        |(producers, cash, staff)| {
-            producers.chunks(PRODUCER_CHUNK).zip(cash.chunks(PRODUCER_CHUNK)).zip(staff.chunks(PRODUCER_CHUNK))
+        |(producers, cash, staff, _, _)| {
+            producers.chunks(FLOWS_CHUNK).zip(cash.chunks(FLOWS_CHUNK)).zip(staff.chunks(FLOWS_CHUNK))
         },
     );
     let partials = crate::threads::par_map(chunks, |((producers, cash), staff)| {
@@ -369,7 +422,7 @@ pub fn measure(
     // order as alone, and destinations that share a row share its means.
     let (np, n_rows) = (pboard.region.len(), pboard.fob_row_of.iter().max().map_or(0, |&row| row + 1));
     let mut row_means = vec![0.0; n_rows * nr * ns];
-    let rows = row_means.chunks_mut(nr * ns).enumerate();
+    let rows = row_means.chunks_mut((nr * ns).max(1)).enumerate();
     crate::threads::par_map_agents(np, rows, |(row, means)| {
         let block = &pboard.fob[row * np..(row + 1) * np];
         for (k, mean) in means.iter_mut().enumerate() {
