@@ -7,7 +7,8 @@
 #   scripts/compare_builds.sh PAIRS BUILD_A BUILD_B [THREADS]
 #
 # Environment: SIZE (default large), TICKS (default 12), SCENARIO (default us_china_2025),
-# ONLY (a regular expression of the rows to print; default all).
+# ONLY (a regular expression of the rows to print; default all), DIGITS (decimals printed;
+# default 2: the small preset's passes need 3).
 #
 # Why pairs: this VM's speed drifts by 10-40% within minutes, so only builds compared
 # close together in time say what a change bought; the paired difference cancels most of
@@ -48,9 +49,10 @@ for i in $(seq "$pairs"); do
 done
 
 python3 - "$rows" "${ONLY:-.}" << 'PY'
-import collections, re, statistics, sys
+import collections, os, re, statistics, sys
 
 rows, only = sys.argv[1], re.compile(sys.argv[2])
+d = int(os.environ.get("DIGITS", "2"))
 times = collections.defaultdict(dict)
 for line in open(rows):
     pair, side, name, ms = line.split()
@@ -65,6 +67,6 @@ for name in sorted(times):
     b = [t[(p, "B")] for p in pairs]
     diffs = [y - x for x, y in zip(a, b)]
     faster = sum(d < 0 for d in diffs)
-    print(f"{name:34s} {statistics.median(a):9.2f} {min(a):8.2f} {statistics.median(b):9.2f} {min(b):8.2f}"
-          f" {statistics.median(diffs):+11.2f}  {faster}/{len(diffs)}")
+    print(f"{name:34s} {statistics.median(a):9.{d}f} {min(a):8.{d}f} {statistics.median(b):9.{d}f} {min(b):8.{d}f}"
+          f" {statistics.median(diffs):+11.{d}f}  {faster}/{len(diffs)}")
 PY

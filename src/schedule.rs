@@ -16,8 +16,8 @@
 //!
 //! Within a phase, systems that touch the same data are chained; systems that iterate
 //! agents do so in parallel (`par_iter_mut`; passes over fewer than 2,048 agents, such as
-//! the governments, serially; the light passes over households, the labour moves and
-//! income, below 32,768) and write only the agent they visit.
+//! the governments, serially; passes over households, below 32,768) and write only the
+//! agent they visit.
 //! [`tick_schedules`] are built with ambiguity detection set to error, so two systems that
 //! could conflict without an order between them fail the build (and the tests).
 

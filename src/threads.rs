@@ -84,11 +84,15 @@ pub fn par_chunks_mut<T: Send>(data: &mut [T], chunk_len: usize, f: impl Fn(usiz
 /// about as much as the second thread saves (measured at the `small` preset).
 pub const MIN_PARALLEL_AGENTS: usize = 2048;
 
-/// The same for the passes over households that do a few dozen instructions each (the
-/// labour moves, income): at the small preset's 11,200 households the pool's wake-up cost
-/// them more than the second thread saved (docs/performance.md); at the medium preset's
-/// 112,000 two threads pay.
-pub const MIN_PARALLEL_LIGHT_AGENTS: usize = 1 << 15;
+/// The same for the passes over households (demand, refunds, the labour moves, income).
+/// A parallel pass leaves the households the other thread wrote in that core's private
+/// cache, and the next pass on the calling thread fetches them back from there. At the
+/// small preset's 11,200 households that cost more than the second thread saved: with
+/// demand in parallel from 2,048 households, the labour moves after it (on the calling
+/// thread) took 0.06 ms instead of 0.04, and two threads were 1–3% slower a tick than one;
+/// with every household pass serial, the same as one (docs/performance.md). At 33,600
+/// households and at the medium preset's 112,000 two threads pay.
+pub const MIN_PARALLEL_HOUSEHOLDS: usize = 1 << 15;
 
 /// `query.par_iter_mut().for_each(f)`, or the same serially when the query has fewer than
 /// [`MIN_PARALLEL_AGENTS`] agents. Either way each agent is visited once, by `f` alone.

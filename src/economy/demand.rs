@@ -33,6 +33,7 @@ pub fn plan_household_spending(
     // per-household call or change-detection tick: nothing in tradesim reads change ticks.
     for_each_run_init!(
         households,
+        parallel_from = crate::threads::MIN_PARALLEL_HOUSEHOLDS,
         || book.retailer_ordered.local(),
         |tally, (ids, hhs, known, mut budgets, mut cash)| {
             let (budgets, cash) = (budgets.bypass_change_detection(), cash.bypass_change_detection());

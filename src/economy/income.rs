@@ -150,7 +150,7 @@ pub fn receive_income(
     let total = Mutex::new(vec![0i128; model.n_regions]);
     for_each_run_init!(
         households,
-        parallel_from = crate::threads::MIN_PARALLEL_LIGHT_AGENTS,
+        parallel_from = crate::threads::MIN_PARALLEL_HOUSEHOLDS,
         || (board.capital_paid.local(), HouseholdCash::batch(&total, model.n_regions)),
         |(capital, cash_by_region), (mut hhs, mut cash)| {
             for (hh, cash) in hhs.bypass_change_detection().iter_mut().zip(cash.bypass_change_detection()) {

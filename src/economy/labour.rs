@@ -72,8 +72,8 @@ pub fn move_workers(
     let seed = model.scenario.seed;
     let layoff = Stream::new(seed, clock.tick as u64, Purpose::Layoff);
     let job_search = Stream::new(seed, clock.tick as u64, Purpose::JobSearch);
-    let light = crate::threads::MIN_PARALLEL_LIGHT_AGENTS;
-    for_each_run_init!(households, parallel_from = light, || board.staff_moves.local(), |moves, (ids, mut hhs)| {
+    let min = crate::threads::MIN_PARALLEL_HOUSEHOLDS;
+    for_each_run_init!(households, parallel_from = min, || board.staff_moves.local(), |moves, (ids, mut hhs)| {
         for (id, hh) in ids.iter().zip(hhs.bypass_change_detection()) {
             if hh.employer != NONE {
                 // No draw is needed where the employer lays no one off (a draw is never

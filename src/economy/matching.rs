@@ -10,7 +10,7 @@ use crate::agents::{
 use crate::economy::demand::Orders;
 use crate::market::{Clock, LocalTally, Model, NONE, OrderBook, ProducerBoard, RetailerBoard};
 use crate::scenario::Scenario;
-use crate::threads::{for_each_agent, for_each_run, for_each_run_init, publish};
+use crate::threads::{MIN_PARALLEL_HOUSEHOLDS, for_each_agent, for_each_run, for_each_run_init, publish};
 use crate::units::{Money, quantity_for};
 use bevy_ecs::change_detection::ContiguousMut;
 use bevy_ecs::prelude::*;
@@ -95,7 +95,14 @@ pub fn refund_baskets(
         return;
     }
     let orders = Orders::new(&model, clock.tick, &rboard);
-    for_each_run_init!(households, || book.retailer_filled.local(), |filled, (ids, hhs, known, budgets, mut cash)| {
+    for_each_run_init!(households, parallel_from = MIN_PARALLEL_HOUSEHOLDS, || book.retailer_filled.local(), |filled,
+                                                                                                              (
+        ids,
+        hhs,
+        known,
+        budgets,
+        mut cash,
+    )| {
         let rows = ids.iter().zip(hhs).zip(known).zip(budgets).zip(cash.bypass_change_detection());
         for ((((id, hh), known), budget), cash) in rows {
             let mut refund = 0;
