@@ -151,6 +151,69 @@ pub(crate) fn serially<S, I>(state: &mut S, items: impl Iterator<Item = I>, f: i
     }
 }
 
+/// One table's components as slices, row for row: a slice (`&[T]`, `&mut [T]`) or a tuple
+/// of slices of one length, which [`row_chunks`] cuts into chunks together.
+pub trait Rows: Sized {
+    fn rows(&self) -> usize;
+    /// The first `at` rows and the rest.
+    fn split_rows(self, at: usize) -> (Self, Self);
+}
+
+impl<T> Rows for &[T] {
+    fn rows(&self) -> usize {
+        self.len()
+    }
+    fn split_rows(self, at: usize) -> (Self, Self) {
+        self.split_at(at)
+    }
+}
+
+impl<T> Rows for &mut [T] {
+    fn rows(&self) -> usize {
+        self.len()
+    }
+    fn split_rows(self, at: usize) -> (Self, Self) {
+        self.split_at_mut(at)
+    }
+}
+
+macro_rules! rows_of_tuple {
+    ($($t:ident $v:ident),+) => {
+        impl<$($t: Rows),+> Rows for ($($t,)+) {
+            fn rows(&self) -> usize {
+                self.0.rows()
+            }
+            fn split_rows(self, at: usize) -> (Self, Self) {
+                let ($($v,)+) = self;
+                let rows = [$($v.rows()),+];
+                debug_assert!(rows.iter().all(|&n| n == rows[0]), "slices of one table, of {rows:?} rows");
+                let ($($v,)+) = ($($v.split_rows(at),)+);
+                (($($v.0,)+), ($($v.1,)+))
+            }
+        }
+    };
+}
+rows_of_tuple!(A a, B b);
+rows_of_tuple!(A a, B b, C c);
+rows_of_tuple!(A a, B b, C c, D d);
+
+/// `rows` cut into chunks of `chunk_len` rows, in order (the last may be shorter; none is
+/// empty): the fixed chunks of a table that passes summing in a fixed order hand to
+/// [`par_map`], whatever the number of threads.
+pub fn row_chunks<R: Rows>(rows: R, chunk_len: usize) -> impl Iterator<Item = R> {
+    assert!(chunk_len > 0, "chunks of at least one row");
+    let mut rest = Some(rows);
+    std::iter::from_fn(move || {
+        let rows = rest.take().filter(|rows| rows.rows() > 0)?;
+        if rows.rows() <= chunk_len {
+            return Some(rows);
+        }
+        let (chunk, tail) = rows.split_rows(chunk_len);
+        rest = Some(tail);
+        Some(chunk)
+    })
+}
+
 /// Rows per parallel chunk of [`publish`].
 const PUBLISH_CHUNK: usize = 4096;
 
@@ -209,6 +272,30 @@ mod tests {
         assert_eq!(out, (0..64u64).map(|i| i * 3).collect::<Vec<_>>());
         let most = most.load(Ordering::SeqCst);
         assert_eq!(most, threads, "items at once on a pool of {threads} threads");
+    }
+
+    /// Chunks of a table's slices keep their rows together and in order, cover every row
+    /// once, and are all full but the last (none for an empty table).
+    #[test]
+    fn row_chunks_cut_every_slice_of_a_table_alike() {
+        for n in [0usize, 1, 4, 5, 9, 12] {
+            let ids: Vec<u32> = (0..n as u32).collect();
+            let mut values = vec![0u64; n];
+            let mut more = vec![0u8; n];
+            let chunks: Vec<_> = row_chunks((&ids[..], &mut values[..], &mut more[..]), 4).collect();
+            assert_eq!(chunks.len(), n.div_ceil(4), "{n} rows");
+            for (k, (ids, values, more)) in chunks.into_iter().enumerate() {
+                assert!(!ids.is_empty() && ids.len() <= 4 && (ids.len() == 4 || (k + 1) * 4 >= n));
+                assert_eq!((ids.len(), more.len()), (values.len(), values.len()));
+                for ((&id, value), m) in ids.iter().zip(values).zip(more) {
+                    assert_eq!(id as usize / 4, k, "row {id} in chunk {k}");
+                    *value += id as u64 + 1;
+                    *m += 1;
+                }
+            }
+            assert_eq!(values, (1..=n as u64).collect::<Vec<_>>());
+            assert!(more.iter().all(|&m| m == 1));
+        }
     }
 
     /// A table in index order (written in parallel chunks), one out of order and one too

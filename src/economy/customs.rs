@@ -5,6 +5,7 @@
 use crate::agents::{Cash, Government, Home, INLINE_LINES, Purchasing};
 use crate::market::{Clock, Model, TariffTable};
 use crate::scenario::Scenario;
+use crate::threads::row_chunks;
 use crate::units::{Money, to_cents};
 use bevy_ecs::prelude::*;
 
@@ -84,21 +85,20 @@ pub fn receive_goods(
     let (now, table) = (clock.tick, &*table);
     let (nr, ns) = (model.n_regions, model.n_sectors);
     let mut tables: Vec<_> = buyers.contiguous_iter_mut().expect("buyer components live in tables").collect();
-    // One ledger per chunk, kept from tick to tick.
-    let chunks: usize = tables.iter().map(|(homes, _, _)| homes.len().div_ceil(CUSTOMS_CHUNK)).sum();
-    parts.resize_with(chunks, || CustomsLedger::new(nr, ns));
-    let mut chunks = Vec::with_capacity(chunks);
     let buyers = tables.iter().map(|(homes, _, _)| homes.len()).sum();
-    for (homes, purchasing, cash) in &mut tables {
-        let (purchasing, cash) = (purchasing.bypass_change_detection(), cash.bypass_change_detection());
-        chunks.extend(
-            homes.chunks(CUSTOMS_CHUNK).zip(purchasing.chunks_mut(CUSTOMS_CHUNK)).zip(cash.chunks_mut(CUSTOMS_CHUNK)),
-        );
-    }
+    let chunks: Vec<_> = tables
+        .iter_mut()
+        .flat_map(|(homes, purchasing, cash)| {
+            let rows = (*homes, purchasing.bypass_change_detection(), cash.bypass_change_detection());
+            row_chunks(rows, CUSTOMS_CHUNK)
+        })
+        .collect();
+    // One ledger per chunk, kept from tick to tick.
+    parts.resize_with(chunks.len(), || CustomsLedger::new(nr, ns));
     crate::threads::par_map_agents(
         buyers,
         chunks.into_iter().zip(parts.iter_mut()),
-        |(((homes, purchasing), cash), part)| {
+        |((homes, purchasing, cash), part)| {
             part.clear();
             for k in 0..purchasing.len() {
                 // Each buyer's lines and shipments are heap data of their own.

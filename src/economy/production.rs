@@ -7,7 +7,7 @@ use crate::agents::{INLINE_LINES, InputLine, Producer, Purchasing, Retailer, Sta
 use crate::economy::ordering::planned_output;
 use crate::market::{Clock, Model};
 use crate::metrics::{FLOWS_CHUNK, ProducerFlows, SectorFlows};
-use crate::threads::for_each_agent;
+use crate::threads::{for_each_agent, row_chunks};
 use bevy_ecs::prelude::*;
 use smallvec::SmallVec;
 
@@ -37,19 +37,12 @@ pub fn produce(
 ) {
     let (nr, ns) = (model.n_regions, model.n_sectors);
     let mut tables: Vec<_> = producers.contiguous_iter_mut().expect("producer components live in tables").collect();
-    let mut chunks = Vec::new();
-    for (producers, prods, purchasing, staff) in &mut tables {
+    let chunks = tables.iter_mut().flat_map(|(producers, prods, purchasing, staff)| {
         let (prods, purchasing, staff) =
             (prods.bypass_change_detection(), purchasing.bypass_change_detection(), staff.bypass_change_detection());
-        chunks.extend(
-            producers
-                .chunks(FLOWS_CHUNK)
-                .zip(prods.chunks_mut(FLOWS_CHUNK))
-                .zip(purchasing.chunks_mut(FLOWS_CHUNK))
-                .zip(staff.chunks_mut(FLOWS_CHUNK)),
-        );
-    }
-    let parts = crate::threads::par_map(chunks, |(((producers, prods), purchasing), staff)| {
+        row_chunks((*producers, prods, purchasing, staff), FLOWS_CHUNK)
+    });
+    let parts = crate::threads::par_map(chunks, |(producers, prods, purchasing, staff)| {
         let mut part = SectorFlows::new(nr, ns);
         for k in 0..producers.len() {
             // Each producer's lines are heap data of their own: asked for a few ahead.

@@ -21,6 +21,7 @@ use crate::agents::producer::Production;
 use crate::agents::{Cash, Government, PolicyState, Producer, Purchasing, Retailer, Shelf, Staff};
 use crate::economy::customs::CustomsLedger;
 use crate::market::{Clock, Model, OrderBook, ProducerBoard, TariffTable, Transfers, Wages};
+use crate::threads::row_chunks;
 use crate::units::CENTS_PER_UNIT;
 use bevy_ecs::prelude::*;
 use std::sync::Mutex;
@@ -384,11 +385,10 @@ pub fn measure(
     if cfg!(debug_assertions) {
         // Nothing after production may change what it summed: recount each chunk.
         let tables = producers.contiguous_iter().expect("producer components live in tables");
-        let chunks = tables.flat_map(|(producers, _, _, prods, purchasing)| {
-            producers.chunks(FLOWS_CHUNK).zip(prods.chunks(FLOWS_CHUNK)).zip(purchasing.chunks(FLOWS_CHUNK))
-        });
+        let chunks = tables
+            .flat_map(|(producers, _, _, prods, purchasing)| row_chunks((producers, prods, purchasing), FLOWS_CHUNK));
         let mut parts = producer_flows.parts.iter();
-        for ((producers, prods), purchasing) in chunks {
+        for (producers, prods, purchasing) in chunks {
             let mut again = SectorFlows::new(nr, ns);
             for ((p, prod), purchasing) in producers.iter().zip(prods).zip(purchasing) {
                 again.producer(p, prod, purchasing, &vec![0.0; purchasing.lines.len()]);
@@ -400,12 +400,9 @@ pub fn measure(
     }
     // Their cash, staff and payouts, which change after production.
     let wages_ref = &*wages;
-    let chunks = producers.contiguous_iter().expect("producer components live in tables").flat_map(
-        |(producers, cash, staff, _, _)| {
-            producers.chunks(FLOWS_CHUNK).zip(cash.chunks(FLOWS_CHUNK)).zip(staff.chunks(FLOWS_CHUNK))
-        },
-    );
-    let partials = crate::threads::par_map(chunks, |((producers, cash), staff)| {
+    let tables = producers.contiguous_iter().expect("producer components live in tables");
+    let chunks = tables.flat_map(|(producers, cash, staff, _, _)| row_chunks((producers, cash, staff), FLOWS_CHUNK));
+    let partials = crate::threads::par_map(chunks, |(producers, cash, staff)| {
         let mut money = FirmMoney::new(nr);
         for ((p, cash), staff) in producers.iter().zip(cash).zip(staff) {
             money.firm(p.region as usize, cash, staff, wages_ref);
