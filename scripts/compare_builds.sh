@@ -10,9 +10,10 @@
 # ONLY (a regular expression of the rows to print; default all), DIGITS (decimals printed;
 # default 2: the small preset's passes need 3).
 #
-# Why pairs: this VM's speed drifts by 10-40% within minutes, so only builds compared
-# close together in time say what a change bought; the paired difference cancels most of
-# the drift that a comparison of separate minimums keeps (docs/performance.md).
+# Why pairs: a VM's speed can drift by 10-40% within minutes (the EPYC machine's did), so
+# only builds compared close together in time say what a change bought; the paired
+# difference cancels most of the drift that a comparison of separate minimums keeps
+# (docs/performance.md).
 set -euo pipefail
 
 usage() {
@@ -23,6 +24,7 @@ usage() {
 pairs=$1 a=$2 b=$3 threads=${4:-2}
 [[ $pairs =~ ^[1-9][0-9]*$ ]] || { echo "$0: PAIRS must be a whole number >= 1, got '$pairs'" >&2; usage; }
 [[ $threads =~ ^[1-9][0-9]*$ ]] || { echo "$0: THREADS must be a whole number >= 1, got '$threads'" >&2; usage; }
+[[ ${DIGITS:-2} =~ ^[0-9]$ ]] || { echo "$0: DIGITS must be a whole number from 0 to 9, got '${DIGITS}'" >&2; exit 2; }
 for bin in "$a" "$b"; do
     [ -x "$bin" ] || { echo "$0: '$bin' is not an executable file" >&2; exit 2; }
 done
@@ -52,7 +54,7 @@ python3 - "$rows" "${ONLY:-.}" << 'PY'
 import collections, os, re, statistics, sys
 
 rows, only = sys.argv[1], re.compile(sys.argv[2])
-d = int(os.environ.get("DIGITS", "2"))
+digits = int(os.environ.get("DIGITS", "2"))
 times = collections.defaultdict(dict)
 for line in open(rows):
     pair, side, name, ms = line.split()
@@ -67,6 +69,7 @@ for name in sorted(times):
     b = [t[(p, "B")] for p in pairs]
     diffs = [y - x for x, y in zip(a, b)]
     faster = sum(d < 0 for d in diffs)
-    print(f"{name:34s} {statistics.median(a):9.{d}f} {min(a):8.{d}f} {statistics.median(b):9.{d}f} {min(b):8.{d}f}"
-          f" {statistics.median(diffs):+11.{d}f}  {faster}/{len(diffs)}")
+    n = digits
+    print(f"{name:34s} {statistics.median(a):9.{n}f} {min(a):8.{n}f} {statistics.median(b):9.{n}f} {min(b):8.{n}f}"
+          f" {statistics.median(diffs):+11.{n}f}  {faster}/{len(diffs)}")
 PY

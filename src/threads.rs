@@ -1,5 +1,6 @@
 //! The compute thread pool behind `par_iter`: process-wide, sized once. Passes over fewer
-//! than [`MIN_PARALLEL_AGENTS`] agents stay on the calling thread ([`for_each_agent`]).
+//! than [`MIN_PARALLEL_AGENTS`] agents, or passes over households over fewer than
+//! [`MIN_PARALLEL_HOUSEHOLDS`], stay on the calling thread ([`for_each_agent`]).
 //!
 //! Outputs do not depend on its size (see `rng.rs` and `market.rs` for why), only speed does.
 
@@ -85,12 +86,12 @@ pub fn par_chunks_mut<T: Send>(data: &mut [T], chunk_len: usize, f: impl Fn(usiz
 pub const MIN_PARALLEL_AGENTS: usize = 2048;
 
 /// The same for the passes over households (demand, refunds, the labour moves, income).
-/// A parallel pass leaves the households the other thread wrote in that core's private
-/// cache, and the next pass on the calling thread fetches them back from there. At the
-/// small preset's 11,200 households that cost more than the second thread saved: with
-/// demand in parallel from 2,048 households, the labour moves after it (on the calling
-/// thread) took 0.06 ms instead of 0.04, and two threads were 1–3% slower a tick than one;
-/// with every household pass serial, the same as one (docs/performance.md). At 33,600
+/// At the small preset's 11,200 households a parallel pass cost more than the second
+/// thread saved: with demand in parallel from 2,048 households, two threads were 1–4%
+/// slower a tick than one, and the labour moves after it, on the calling thread, took
+/// 0.06 ms instead of 0.04, likely because the households the other core had read stayed
+/// in its private cache (timings only; no cache counters were read). With every household
+/// pass serial there, two threads are as fast as one (docs/performance.md). At 33,600
 /// households and at the medium preset's 112,000 two threads pay.
 pub const MIN_PARALLEL_HOUSEHOLDS: usize = 1 << 15;
 
@@ -125,8 +126,8 @@ pub(crate) use for_each_run;
 
 /// `for_each_run!` with a state per batch of runs, made by `init` (a batch's private
 /// tallies): `f(&mut state, run)`. On the calling thread one state serves every run.
-/// `parallel_from = N` sets the threshold for a pass whose agents each do much more work
-/// than most (instead of [`MIN_PARALLEL_AGENTS`]).
+/// `parallel_from = N` sets the pass's own threshold instead of [`MIN_PARALLEL_AGENTS`]
+/// ([`MIN_PARALLEL_HOUSEHOLDS`] for the passes over households).
 macro_rules! for_each_run_init {
     ($query:ident, parallel_from = $min:expr, $init:expr, $f:expr $(,)?) => {{
         if $query.iter().len() < $min {
@@ -155,6 +156,10 @@ pub(crate) fn serially<S, I>(state: &mut S, items: impl Iterator<Item = I>, f: i
 /// of slices of one length, which [`row_chunks`] cuts into chunks together.
 pub trait Rows: Sized {
     fn rows(&self) -> usize;
+    /// Whether every slice has as many rows (a single slice: always).
+    fn same_rows(&self) -> bool {
+        true
+    }
     /// The first `at` rows and the rest.
     fn split_rows(self, at: usize) -> (Self, Self);
 }
@@ -183,10 +188,12 @@ macro_rules! rows_of_tuple {
             fn rows(&self) -> usize {
                 self.0.rows()
             }
+            fn same_rows(&self) -> bool {
+                let ($($v,)+) = self;
+                [$($v.rows()),+].iter().all(|&n| n == self.0.rows())
+            }
             fn split_rows(self, at: usize) -> (Self, Self) {
                 let ($($v,)+) = self;
-                let rows = [$($v.rows()),+];
-                debug_assert!(rows.iter().all(|&n| n == rows[0]), "slices of one table, of {rows:?} rows");
                 let ($($v,)+) = ($($v.split_rows(at),)+);
                 (($($v.0,)+), ($($v.1,)+))
             }
@@ -202,6 +209,7 @@ rows_of_tuple!(A a, B b, C c, D d);
 /// [`par_map`], whatever the number of threads.
 pub fn row_chunks<R: Rows>(rows: R, chunk_len: usize) -> impl Iterator<Item = R> {
     assert!(chunk_len > 0, "chunks of at least one row");
+    debug_assert!(rows.same_rows(), "slices of one table have as many rows");
     let mut rest = Some(rows);
     std::iter::from_fn(move || {
         let rows = rest.take().filter(|rows| rows.rows() > 0)?;
@@ -296,6 +304,15 @@ mod tests {
             assert_eq!(values, (1..=n as u64).collect::<Vec<_>>());
             assert!(more.iter().all(|&m| m == 1));
         }
+    }
+
+    /// Slices of different lengths are not rows of one table (checked in debug builds).
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "as many rows")]
+    fn row_chunks_refuse_slices_of_different_lengths() {
+        let (a, b) = ([1u8; 3], [2u8; 4]);
+        let _ = row_chunks((&a[..], &b[..]), 8).count();
     }
 
     /// A table in index order (written in parallel chunks), one out of order and one too

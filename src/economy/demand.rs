@@ -11,7 +11,7 @@ use crate::agents::{AgentId, Budget, Cash, Household, KnownRetailers};
 use crate::market::{Clock, Model, OrderBook, RetailerBoard};
 use crate::rng::{DrawIndex, DrawKey, Purpose, Stream, pick_weighted};
 use crate::scenario::Behaviour;
-use crate::threads::for_each_run_init;
+use crate::threads::{MIN_PARALLEL_HOUSEHOLDS, for_each_run_init};
 use crate::units::Money;
 use bevy_ecs::prelude::*;
 
@@ -31,21 +31,24 @@ pub fn plan_household_spending(
     let orders = Orders::new(&model, clock.tick, &rboard);
     // Whole runs of households at a time (table slices), so that the pass pays no
     // per-household call or change-detection tick: nothing in tradesim reads change ticks.
-    for_each_run_init!(
-        households,
-        parallel_from = crate::threads::MIN_PARALLEL_HOUSEHOLDS,
-        || book.retailer_ordered.local(),
-        |tally, (ids, hhs, known, mut budgets, mut cash)| {
-            let (budgets, cash) = (budgets.bypass_change_detection(), cash.bypass_change_detection());
-            let rows = ids.iter().zip(hhs).zip(known).zip(budgets).zip(cash);
-            // Five adds a household: a tally that needs no touched blocks (every tally of
-            // retailers up to 2^17 of them) takes them as plain adds to a slice.
-            match tally.dense() {
-                Some(sums) => spend(b, &orders, rows, |retailer, cents| sums[retailer] += cents),
-                None => spend(b, &orders, rows, |retailer, cents| tally.add(retailer, cents)),
-            }
-        },
-    );
+    let min = MIN_PARALLEL_HOUSEHOLDS;
+    for_each_run_init!(households, parallel_from = min, || book.retailer_ordered.local(), |tally,
+                                                                                           (
+        ids,
+        hhs,
+        known,
+        mut budgets,
+        mut cash,
+    )| {
+        let (budgets, cash) = (budgets.bypass_change_detection(), cash.bypass_change_detection());
+        let rows = ids.iter().zip(hhs).zip(known).zip(budgets).zip(cash);
+        // Five adds a household: a tally that needs no touched blocks (every tally of
+        // retailers up to 2^17 of them) takes them as plain adds to a slice.
+        match tally.dense() {
+            Some(sums) => spend(b, &orders, rows, |retailer, cents| sums[retailer] += cents),
+            None => spend(b, &orders, rows, |retailer, cents| tally.add(retailer, cents)),
+        }
+    },);
     book.retailer_ordered.settle();
 }
 

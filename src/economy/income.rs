@@ -8,7 +8,7 @@ use crate::agents::{Cash, Government, Home, Household, Producer, Shelf, Staff};
 use crate::market::{EmployerBoard, Model, NONE, Transfers, Wages};
 use crate::metrics::{HouseholdCash, Observed};
 use crate::scenario::{Behaviour, Recycling};
-use crate::threads::{for_each_agent, for_each_run, for_each_run_init, publish};
+use crate::threads::{MIN_PARALLEL_HOUSEHOLDS, for_each_agent, for_each_run, for_each_run_init, publish};
 use crate::units::{CENTS_PER_UNIT, Money};
 use bevy_ecs::change_detection::ContiguousMut;
 use bevy_ecs::prelude::*;
@@ -148,9 +148,10 @@ pub fn receive_income(
 ) {
     let smoothing = model.scenario.behaviour.income_smoothing;
     let total = Mutex::new(vec![0i128; model.n_regions]);
+    let min = MIN_PARALLEL_HOUSEHOLDS;
     for_each_run_init!(
         households,
-        parallel_from = crate::threads::MIN_PARALLEL_HOUSEHOLDS,
+        parallel_from = min,
         || (board.capital_paid.local(), HouseholdCash::batch(&total, model.n_regions)),
         |(capital, cash_by_region), (mut hhs, mut cash)| {
             for (hh, cash) in hhs.bypass_change_detection().iter_mut().zip(cash.bypass_change_detection()) {

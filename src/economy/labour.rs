@@ -7,7 +7,7 @@
 use crate::agents::{AgentId, Household, Staff};
 use crate::market::{Clock, EmployerBoard, Model, NONE, Posting};
 use crate::rng::{Purpose, Stream};
-use crate::threads::{for_each_run, for_each_run_init, publish};
+use crate::threads::{MIN_PARALLEL_HOUSEHOLDS, for_each_run, for_each_run_init, publish};
 use bevy_ecs::change_detection::ContiguousMut;
 use bevy_ecs::prelude::*;
 
@@ -72,7 +72,7 @@ pub fn move_workers(
     let seed = model.scenario.seed;
     let layoff = Stream::new(seed, clock.tick as u64, Purpose::Layoff);
     let job_search = Stream::new(seed, clock.tick as u64, Purpose::JobSearch);
-    let min = crate::threads::MIN_PARALLEL_HOUSEHOLDS;
+    let min = MIN_PARALLEL_HOUSEHOLDS;
     for_each_run_init!(households, parallel_from = min, || board.staff_moves.local(), |moves, (ids, mut hhs)| {
         for (id, hh) in ids.iter().zip(hhs.bypass_change_detection()) {
             if hh.employer != NONE {

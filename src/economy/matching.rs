@@ -95,14 +95,9 @@ pub fn refund_baskets(
         return;
     }
     let orders = Orders::new(&model, clock.tick, &rboard);
-    for_each_run_init!(households, parallel_from = MIN_PARALLEL_HOUSEHOLDS, || book.retailer_filled.local(), |filled,
-                                                                                                              (
-        ids,
-        hhs,
-        known,
-        budgets,
-        mut cash,
-    )| {
+    let min = MIN_PARALLEL_HOUSEHOLDS;
+    for_each_run_init!(households, parallel_from = min, || book.retailer_filled.local(), |filled, run| {
+        let (ids, hhs, known, budgets, mut cash) = run;
         let rows = ids.iter().zip(hhs).zip(known).zip(budgets).zip(cash.bypass_change_detection());
         for ((((id, hh), known), budget), cash) in rows {
             let mut refund = 0;

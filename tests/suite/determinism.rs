@@ -103,14 +103,20 @@ fn large_preset_is_deterministic_and_conserves_money_and_goods() {
     assert!(paid > 0.0, "no tariffs were paid in six weeks");
 }
 
-/// The flagship at the small preset over its whole horizon. Its 11,200 households are above
-/// the serial threshold (`threads::MIN_PARALLEL_AGENTS`), so demand, refunds and the other
-/// household passes run in parallel on 2 threads and serially on 1; its last weeks ration
-/// retail goods, so the refunds run. Both give byte-identical series.
+/// The flagship at the medium preset over its whole horizon. Its 112,000 households are
+/// above the serial threshold of the passes over households
+/// (`threads::MIN_PARALLEL_HOUSEHOLDS`), so demand, refunds, the labour moves and income run
+/// in parallel on 2 threads and serially on 1; retailers ration in dozens of its weeks
+/// (smaller worlds ration in a few weeks or none, depending on the seed), so the refunds
+/// run. Both give byte-identical series.
 #[test]
 fn household_passes_agree_serial_and_parallel_in_weeks_of_retail_rationing() {
+    const HOUSEHOLDS: usize = 112_000;
+    assert!(HOUSEHOLDS >= tradesim::threads::MIN_PARALLEL_HOUSEHOLDS, "the household passes would run serially");
     let tmp = tempfile::tempdir().unwrap();
-    let outs = flagship_on_one_and_two_threads(tmp.path(), &["--size", "small"]);
+    let outs = flagship_on_one_and_two_threads(tmp.path(), &["--size", "medium"]);
+    let manifest: serde_json::Value = serde_json::from_slice(&read(&outs[0], "manifest.json")).unwrap();
+    assert_eq!(manifest["agents"]["households"], HOUSEHOLDS, "households at the medium preset");
     for file in ["scenario/regions.csv", "scenario/trade.csv", "scenario/sectors.csv", "scenario/policy.csv"] {
         assert!(read(&outs[0], file) == read(&outs[1], file), "{file} differs between 1 and 2 threads");
     }
