@@ -112,7 +112,7 @@ fn large_preset_is_deterministic_and_conserves_money_and_goods() {
 #[test]
 fn household_passes_agree_serial_and_parallel_in_weeks_of_retail_rationing() {
     const HOUSEHOLDS: usize = 112_000;
-    assert!(HOUSEHOLDS >= tradesim::threads::MIN_PARALLEL_HOUSEHOLDS, "the household passes would run serially");
+    const { assert!(HOUSEHOLDS >= tradesim::threads::MIN_PARALLEL_HOUSEHOLDS, "the household passes would run serially") };
     let tmp = tempfile::tempdir().unwrap();
     let outs = flagship_on_one_and_two_threads(tmp.path(), &["--size", "medium"]);
     let manifest: serde_json::Value = serde_json::from_slice(&read(&outs[0], "manifest.json")).unwrap();
