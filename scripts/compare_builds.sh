@@ -24,7 +24,7 @@ usage() {
 pairs=$1 a=$2 b=$3 threads=${4:-2}
 [[ $pairs =~ ^[1-9][0-9]*$ ]] || { echo "$0: PAIRS must be a whole number >= 1, got '$pairs'" >&2; usage; }
 [[ $threads =~ ^[1-9][0-9]*$ ]] || { echo "$0: THREADS must be a whole number >= 1, got '$threads'" >&2; usage; }
-[[ ${DIGITS:-2} =~ ^[0-9]$ ]] || { echo "$0: DIGITS must be a whole number from 0 to 9, got '${DIGITS}'" >&2; exit 2; }
+[[ ${DIGITS-2} =~ ^[0-9]$ ]] || { echo "$0: DIGITS must be a whole number from 0 to 9, got '${DIGITS}'" >&2; exit 2; }
 for bin in "$a" "$b"; do
     [ -x "$bin" ] || { echo "$0: '$bin' is not an executable file" >&2; exit 2; }
 done

@@ -32,14 +32,8 @@ pub fn plan_household_spending(
     // Whole runs of households at a time (table slices), so that the pass pays no
     // per-household call or change-detection tick: nothing in tradesim reads change ticks.
     let min = MIN_PARALLEL_HOUSEHOLDS;
-    for_each_run_init!(households, parallel_from = min, || book.retailer_ordered.local(), |tally,
-                                                                                           (
-        ids,
-        hhs,
-        known,
-        mut budgets,
-        mut cash,
-    )| {
+    for_each_run_init!(households, parallel_from = min, || book.retailer_ordered.local(), |tally, run| {
+        let (ids, hhs, known, mut budgets, mut cash) = run;
         let (budgets, cash) = (budgets.bypass_change_detection(), cash.bypass_change_detection());
         let rows = ids.iter().zip(hhs).zip(known).zip(budgets).zip(cash);
         // Five adds a household: a tally that needs no touched blocks (every tally of
@@ -48,7 +42,7 @@ pub fn plan_household_spending(
             Some(sums) => spend(b, &orders, rows, |retailer, cents| sums[retailer] += cents),
             None => spend(b, &orders, rows, |retailer, cents| tally.add(retailer, cents)),
         }
-    },);
+    });
     book.retailer_ordered.settle();
 }
 
