@@ -249,8 +249,7 @@ pub fn publish<'a, A: Sync + 'a, V: Sync + 'a, T: Send>(
             continue;
         }
         let run = &mut board[first..first + agents.len()];
-        let chunks = run.chunks_mut(PUBLISH_CHUNK).zip(agents.chunks(PUBLISH_CHUNK)).zip(values.chunks(PUBLISH_CHUNK));
-        par_map(chunks, |((run, agents), values)| {
+        par_map(row_chunks((run, agents, values), PUBLISH_CHUNK), |(run, agents, values)| {
             for ((entry, a), v) in run.iter_mut().zip(agents).zip(values) {
                 *entry = value(a, v);
             }
