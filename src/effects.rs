@@ -243,17 +243,54 @@ pub fn record(row: &EffectRow, scenario: &Scenario) -> Vec<String> {
     ]
 }
 
-/// The short table of headline effects printed at the end of `tradesim run`: the regions
-/// the policy is about, 13 and 52 weeks after the first policy event (the end of the run
-/// when it stops before 52 weeks).
-pub fn headline(rows: &[EffectRow], scenario: &Scenario) -> String {
-    let reached = |h: &str| rows.iter().any(|r| r.horizon == h);
-    let later = if reached("52w") { "52w" } else { "end" };
-    let horizons: Vec<&str> = ["13w", later].into_iter().filter(|h| reached(h)).collect();
-    if horizons.is_empty() {
-        return "no effects to report (the run ended before any horizon)".into();
+/// How a headline number is read from its effect rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadlineKind {
+    /// The relative change (`pct_change`, a fraction), printed as a percentage.
+    PctChange,
+    /// The change of a rate (`change`, in fractions), printed in percentage points.
+    Change,
+    /// The mean `change` over the tariff lines that moved (pass-through).
+    MeanChange,
+}
+
+/// One column of the headline table.
+#[derive(Debug, Clone, Copy)]
+pub struct HeadlineMetric {
+    /// The metric in effects.csv.
+    pub metric: &'static str,
+    /// Its heading in the printed table.
+    pub heading: &'static str,
+    pub kind: HeadlineKind,
+}
+
+impl HeadlineMetric {
+    /// Its name as a column of a table of runs: `gdp_pct_change`, `border_pass_through`.
+    pub fn column(&self) -> String {
+        match self.kind {
+            HeadlineKind::PctChange => format!("{}_pct_change", self.metric),
+            HeadlineKind::Change => format!("{}_change", self.metric),
+            HeadlineKind::MeanChange => self.metric.to_string(),
+        }
     }
-    // The regions the policy is about: those naming or named by events and rules.
+}
+
+/// The numbers of the headline table, in its columns' order.
+pub const HEADLINE: [HeadlineMetric; 9] = [
+    HeadlineMetric { metric: "gdp", heading: "GDP", kind: HeadlineKind::PctChange },
+    HeadlineMetric { metric: "real_gdp", heading: "real GDP", kind: HeadlineKind::PctChange },
+    HeadlineMetric { metric: "cpi", heading: "CPI", kind: HeadlineKind::PctChange },
+    HeadlineMetric { metric: "import_price_index", heading: "import prices", kind: HeadlineKind::PctChange },
+    HeadlineMetric { metric: "imports", heading: "imports", kind: HeadlineKind::PctChange },
+    HeadlineMetric { metric: "unemployment_rate", heading: "unemployment", kind: HeadlineKind::Change },
+    HeadlineMetric { metric: "shortage_rate", heading: "shortages", kind: HeadlineKind::Change },
+    HeadlineMetric { metric: "border_pass_through", heading: "border PT", kind: HeadlineKind::MeanChange },
+    HeadlineMetric { metric: "retail_pass_through", heading: "retail PT", kind: HeadlineKind::MeanChange },
+];
+
+/// The regions the policy is about: those naming or named by events and rules, in the
+/// order they first appear (at most four); the first two regions when there is no policy.
+pub fn headline_regions(scenario: &Scenario) -> Vec<usize> {
     let mut regions: Vec<usize> = Vec::new();
     for (g, p) in scenario
         .events
@@ -271,62 +308,62 @@ pub fn headline(rows: &[EffectRow], scenario: &Scenario) -> String {
         regions = (0..scenario.n_regions().min(2)).collect();
     }
     regions.truncate(4);
-    let pct = |r: Option<&EffectRow>| {
-        r.and_then(|r| r.pct_change).map(|p| format!("{:+.2}%", p * 100.0)).unwrap_or_else(|| "-".into())
-    };
-    let pp = |r: Option<&EffectRow>| r.map(|r| format!("{:+.2} pp", r.change * 100.0)).unwrap_or_else(|| "-".into());
+    regions
+}
+
+/// The headline's horizons among those a run reached: 13 weeks, and 52 weeks (the end of
+/// the run when it stops before 52 weeks).
+pub fn headline_horizons<'a>(reached: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
+    let reached: Vec<&str> = reached.into_iter().collect();
+    let later = if reached.contains(&"52w") { "52w" } else { "end" };
+    ["13w", later].into_iter().filter(|h| reached.contains(h)).collect()
+}
+
+/// One number of the headline table: `metric` for `region` at `horizon`.
+pub fn headline_value(rows: &[EffectRow], region: usize, horizon: &str, metric: &HeadlineMetric) -> Option<f64> {
+    let here = |e: &&EffectRow| e.horizon == horizon && e.metric == metric.metric && e.region == Some(region);
+    let whole = |e: &&EffectRow| here(e) && e.partner.is_none() && e.sector.is_none();
+    match metric.kind {
+        HeadlineKind::PctChange => rows.iter().find(whole).and_then(|r| r.pct_change),
+        HeadlineKind::Change => rows.iter().find(whole).map(|r| r.change),
+        HeadlineKind::MeanChange => {
+            let v: Vec<f64> = rows.iter().filter(here).map(|e| e.change).collect();
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        }
+    }
+}
+
+/// The short table of headline effects printed at the end of `tradesim run`: the regions
+/// the policy is about, 13 and 52 weeks after the first policy event (the end of the run
+/// when it stops before 52 weeks).
+pub fn headline(rows: &[EffectRow], scenario: &Scenario) -> String {
+    let horizons = headline_horizons(rows.iter().map(|r| r.horizon.as_str()));
+    if horizons.is_empty() {
+        return "no effects to report (the run ended before any horizon)".into();
+    }
     let mut out =
         String::from("Headline effects, scenario vs counterfactual (4-week averages ending at each horizon)\n");
-    let mut table: Vec<Vec<String>> = vec![vec![
-        "region".into(),
-        "horizon".into(),
-        "GDP".into(),
-        "real GDP".into(),
-        "CPI".into(),
-        "import prices".into(),
-        "imports".into(),
-        "unemployment".into(),
-        "shortages".into(),
-        "border PT".into(),
-        "retail PT".into(),
-    ]];
-    for &r in &regions {
+    let mut heading = vec!["region".to_string(), "horizon".to_string()];
+    heading.extend(HEADLINE.iter().map(|m| m.heading.to_string()));
+    let mut table: Vec<Vec<String>> = vec![heading];
+    for r in headline_regions(scenario) {
         for &horizon in &horizons {
-            let find = |metric: &str| {
-                rows.iter().find(|e| {
-                    e.horizon == horizon
-                        && e.metric == metric
-                        && e.region == Some(r)
-                        && e.partner.is_none()
-                        && e.sector.is_none()
-                })
-            };
-            let mean_pt = |metric: &str| {
-                let v: Vec<f64> = rows
-                    .iter()
-                    .filter(|e| e.horizon == horizon && e.metric == metric && e.region == Some(r))
-                    .map(|e| e.change)
-                    .collect();
-                if v.is_empty() { "-".to_string() } else { format!("{:.2}", v.iter().sum::<f64>() / v.len() as f64) }
-            };
             let date = rows
                 .iter()
                 .find(|e| e.horizon == horizon)
                 .map(|e| scenario.calendar.date_of(e.horizon_tick).to_string())
                 .unwrap_or_default();
-            table.push(vec![
-                scenario.regions[r].name.clone(),
-                format!("{horizon} ({date})"),
-                pct(find("gdp")),
-                pct(find("real_gdp")),
-                pct(find("cpi")),
-                pct(find("import_price_index")),
-                pct(find("imports")),
-                pp(find("unemployment_rate")),
-                pp(find("shortage_rate")),
-                mean_pt("border_pass_through"),
-                mean_pt("retail_pass_through"),
-            ]);
+            let mut line = vec![scenario.regions[r].name.clone(), format!("{horizon} ({date})")];
+            line.extend(HEADLINE.iter().map(|m| {
+                let v = headline_value(rows, r, horizon, m);
+                match (m.kind, v) {
+                    (_, None) => "-".to_string(),
+                    (HeadlineKind::PctChange, Some(p)) => format!("{:+.2}%", p * 100.0),
+                    (HeadlineKind::Change, Some(c)) => format!("{:+.2} pp", c * 100.0),
+                    (HeadlineKind::MeanChange, Some(c)) => format!("{c:.2}"),
+                }
+            }));
+            table.push(line);
         }
     }
     let widths: Vec<usize> =
@@ -337,6 +374,59 @@ pub fn headline(rows: &[EffectRow], scenario: &Scenario) -> String {
     }
     out.push_str("  shortages: household demand unfilled; PT = pass-through, log price change over log tariff change, mean over the tariff lines that moved\n");
     out
+}
+
+/// Reads effects.csv back (as [`record`] wrote it) into rows, names resolved in `scenario`;
+/// `keep` chooses rows by metric before their numbers are read.
+///
+/// Its cells are names (letters, digits, `_`, `-`), numbers and dates, which CSV never
+/// quotes, so a line is its cells joined by commas.
+pub fn parse_csv(text: &str, scenario: &Scenario, keep: impl Fn(&str) -> bool) -> Result<Vec<EffectRow>, String> {
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or("");
+    if header != HEADER.join(",") {
+        return Err(format!("unexpected columns '{header}'; effects.csv has {}", HEADER.join(",")));
+    }
+    let mut rows = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let bad = |what: &str| format!("line {}: {what}", i + 2);
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells.len() != HEADER.len() {
+            return Err(bad(&format!("{} cells, expected {}", cells.len(), HEADER.len())));
+        }
+        if !keep(cells[0]) {
+            continue;
+        }
+        let region = |c: &str| -> Result<Option<usize>, String> {
+            match c {
+                "" => Ok(None),
+                name => scenario.region_index(name).map(Some).ok_or_else(|| bad(&format!("unknown region '{name}'"))),
+            }
+        };
+        let number = |c: &str| -> Result<Option<f64>, String> {
+            match c {
+                "" => Ok(None),
+                x => x.parse().map(Some).map_err(|_| bad(&format!("'{x}' is not a number"))),
+            }
+        };
+        let sector = match cells[3] {
+            "" => None,
+            name => Some(scenario.sector_index(name).ok_or_else(|| bad(&format!("unknown sector '{name}'")))?),
+        };
+        rows.push(EffectRow {
+            metric: cells[0].to_string(),
+            region: region(cells[1])?,
+            partner: region(cells[2])?,
+            sector,
+            horizon: cells[4].to_string(),
+            horizon_tick: cells[5].parse().map_err(|_| bad("horizon_tick is not a whole number"))?,
+            scenario: number(cells[7])?.unwrap_or(f64::NAN),
+            counterfactual: number(cells[8])?.unwrap_or(f64::NAN),
+            change: number(cells[9])?.unwrap_or(f64::NAN),
+            pct_change: number(cells[10])?,
+        });
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -390,6 +480,44 @@ mod tests {
         assert_eq!(imports.pct_change, Some(-0.5));
         let table = headline(&rows, &crate::scenario::parse(crate::scenario::embedded("small").unwrap(), "s").unwrap());
         assert!(table.contains("HOME") && table.contains("13w"), "{table}");
+    }
+
+    #[test]
+    fn effects_csv_reads_back_as_written() {
+        let sc = crate::scenario::parse(crate::scenario::embedded("small").unwrap(), "s").unwrap();
+        let rows = vec![
+            EffectRow {
+                metric: "gdp".into(),
+                region: Some(1),
+                partner: None,
+                sector: None,
+                horizon: "13w".into(),
+                horizon_tick: 30,
+                scenario: 1.5,
+                counterfactual: 1.25,
+                change: 0.25,
+                pct_change: Some(0.2),
+            },
+            EffectRow {
+                metric: "border_pass_through".into(),
+                region: Some(0),
+                partner: Some(1),
+                sector: Some(2),
+                horizon: "end".into(),
+                horizon_tick: 52,
+                scenario: -0.1,
+                counterfactual: 0.3,
+                change: 1e-17,
+                pct_change: None,
+            },
+        ];
+        let mut text = HEADER.join(",") + "\n";
+        for r in &rows {
+            text += &(record(r, &sc).join(",") + "\n");
+        }
+        assert_eq!(parse_csv(&text, &sc, |_| true).unwrap(), rows);
+        assert_eq!(parse_csv(&text, &sc, |m| m == "gdp").unwrap(), rows[..1]);
+        assert!(parse_csv("metric,region\n", &sc, |_| true).unwrap_err().contains("unexpected columns"));
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! The entry points:
 //! - [`scenario::load_file`] / [`scenario::parse`]: a TOML scenario, checked;
 //! - [`engine::Simulation`]: build a world and step it tick by tick (no IO);
-//! - [`run::run`]: a scenario and its counterfactual, streamed to CSV files, with effects.
+//! - [`run::run`]: a scenario and its counterfactual, streamed to CSV files, with effects;
+//! - [`sweep`]: many runs over a design of parameter values, locally or as a Slurm array.
 
 pub mod agents;
 pub mod cache;
@@ -26,6 +27,7 @@ pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod schedule;
+pub mod sweep;
 pub mod threads;
 pub mod units;
 pub mod world;

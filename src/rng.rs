@@ -23,6 +23,10 @@ pub enum Purpose {
     Layoff = 5,
     /// An unemployed household's job search.
     JobSearch = 6,
+    /// A sweep's design: the values the random and Latin-hypercube samplers draw.
+    SweepDesign = 7,
+    /// A sweep's run seeds under `seeds = "independent"`.
+    SweepSeed = 8,
 }
 
 /// SplitMix64's finaliser (Stafford variant 13): a bijective, well-mixed 64-bit hash.

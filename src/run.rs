@@ -268,6 +268,7 @@ fn new_manifest(scenario: &Scenario, opts: &RunOptions, threads: usize) -> Manif
     Manifest {
         tradesim_version: crate::VERSION.to_string(),
         git_commit: manifest::git_commit(),
+        host: manifest::host_name(),
         status: RunStatus::Running,
         error: None,
         scenario_name: scenario.name.clone(),

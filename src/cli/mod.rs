@@ -1,6 +1,7 @@
 //! The command line: argument types and one small function per subcommand.
 
 mod progress;
+mod sweep;
 
 use crate::profile::SizePreset;
 use crate::run::{self, RunOptions};
@@ -23,6 +24,11 @@ pub enum Command {
     Validate {
         /// A scenario file, or the name of an embedded scenario.
         scenario: String,
+    },
+    /// Parameter sweeps: plan a design, run it (locally or as a Slurm array), collect it.
+    Sweep {
+        #[command(subcommand)]
+        command: sweep::SweepCommand,
     },
     /// List the scenarios embedded in the binary.
     Scenarios,
@@ -107,6 +113,7 @@ pub fn main(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Export { name, file, force } => export_command(&name, file, force),
+        Command::Sweep { command } => sweep::main(command),
     }
 }
 

@@ -32,6 +32,8 @@ pub struct RunResiduals {
 pub struct Manifest {
     pub tradesim_version: String,
     pub git_commit: Option<String>,
+    /// The machine that ran it.
+    pub host: String,
     pub status: RunStatus,
     pub error: Option<String>,
     pub scenario_name: String,
@@ -74,6 +76,12 @@ pub fn is_complete(path: &Path) -> bool {
         .ok()
         .and_then(|t| serde_json::from_str::<Status>(&t).ok())
         .is_some_and(|s| s.status == RunStatus::Complete)
+}
+
+/// This machine's name, as manifests and a sweep's records give it.
+pub fn host_name() -> String {
+    let name = gethostname::gethostname().to_string_lossy().to_string();
+    if name.is_empty() { "unknown".into() } else { name }
 }
 
 /// The commit the binary was built from, when git knew it at build time.

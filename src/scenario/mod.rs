@@ -7,9 +7,11 @@
 pub mod config;
 mod embedded;
 mod locate;
+pub mod schema;
 mod validate;
 
 pub use embedded::{EMBEDDED, embedded, embedded_names};
+pub use locate::position_of_offset;
 
 use crate::calendar::Calendar;
 use serde::Serialize;
@@ -36,21 +38,27 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.problems.len();
-        write!(f, "{}: {} problem{}", self.origin, n, if n == 1 { "" } else { "s" })?;
-        for p in &self.problems {
-            write!(f, "\n  {}", self.origin)?;
-            if let Some((line, col)) = p.position {
-                write!(f, ":{line}:{col}")?;
-            }
-            if p.path.is_empty() {
-                write!(f, ": {}", p.message)?;
-            } else {
-                write!(f, ": {}: {}", p.path, p.message)?;
-            }
-        }
-        Ok(())
+        write_problems(f, &self.origin, &self.problems)
     }
+}
+
+/// `ORIGIN: N problems`, then one line per problem with its place: how every input file's
+/// problems are reported (scenario files, sweep files).
+pub fn write_problems(f: &mut fmt::Formatter<'_>, origin: &str, problems: &[Problem]) -> fmt::Result {
+    let n = problems.len();
+    write!(f, "{origin}: {n} problem{}", if n == 1 { "" } else { "s" })?;
+    for p in problems {
+        write!(f, "\n  {origin}")?;
+        if let Some((line, col)) = p.position {
+            write!(f, ":{line}:{col}")?;
+        }
+        if p.path.is_empty() {
+            write!(f, ": {}", p.message)?;
+        } else {
+            write!(f, ": {}: {}", p.path, p.message)?;
+        }
+    }
+    Ok(())
 }
 
 /// A region (country or bloc) as the engine uses it.

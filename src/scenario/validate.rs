@@ -91,132 +91,6 @@ fn path_string(path: &serde_ignored::Path) -> String {
     }
 }
 
-/// The keys accepted in the table at `parent` (indices stripped), for unknown-field errors.
-fn accepted_fields(parent: &str) -> Vec<&'static str> {
-    let mut shape = String::new();
-    let mut depth = 0;
-    for c in parent.chars() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth -= 1,
-            _ if depth == 0 => shape.push(c),
-            _ => {}
-        }
-    }
-    match shape.as_str() {
-        "" => vec![
-            "name",
-            "description",
-            "start",
-            "end",
-            "seed",
-            "regions",
-            "sectors",
-            "recipes",
-            "capacity",
-            "shipping",
-            "sourcing",
-            "behaviour",
-            "tariffs",
-            "events",
-            "rules",
-        ],
-        "regions" => vec![
-            "name",
-            "gdp",
-            "households",
-            "producers_per_sector",
-            "retailers_per_sector",
-            "productivity",
-            "exporter_absorption",
-            "recycling",
-            "recycling_share",
-            "aid_sector",
-        ],
-        "sectors" => vec!["name", "tradable", "budget_share", "markup", "inputs", "labour", "capacity_headroom"],
-        "recipes" => vec!["region", "sector", "inputs", "labour", "markup"],
-        "capacity" => vec!["region", "sector", "multiplier"],
-        "shipping" => vec!["domestic_transport", "default_lead_weeks", "default_transport", "routes"],
-        "shipping.routes" => vec!["from", "to", "lead_weeks", "transport", "both_ways"],
-        "sourcing" => vec!["home_share", "balance", "shares"],
-        "sourcing.shares" => vec!["importer", "sector", "shares"],
-        "behaviour" => BEHAVIOUR_FIELDS.to_vec(),
-        "tariffs" => vec!["importer", "exporter", "sectors", "rate"],
-        "events" => vec![
-            "name",
-            "kind",
-            "government",
-            "partner",
-            "sectors",
-            "set",
-            "add",
-            "share",
-            "announce",
-            "effective",
-            "grace_until",
-            "source",
-        ],
-        "rules" => vec![
-            "name",
-            "kind",
-            "government",
-            "partner",
-            "sectors",
-            "active_from",
-            "active_until",
-            "lag_weeks",
-            "match",
-            "cap",
-            "threshold",
-            "window_weeks",
-            "exempt_rate",
-            "trade_drop",
-            "gdp_loss",
-            "baseline_weeks",
-            "rate",
-        ],
-        _ => vec!["(no keys: this table takes names from the scenario)"],
-    }
-}
-
-const BEHAVIOUR_FIELDS: &[&str] = &[
-    "target_employment",
-    "consume_income",
-    "consume_wealth",
-    "income_smoothing",
-    "sector_price_elasticity",
-    "retailer_choice_elasticity",
-    "known_retailers",
-    "retail_markup",
-    "retail_labour_share",
-    "retail_reprice_prob",
-    "retail_reprice_down_prob",
-    "retail_cover_weeks",
-    "exporter_absorption",
-    "producer_price_adjust",
-    "scarcity_pricing",
-    "output_cover_weeks",
-    "input_cover_weeks",
-    "forecast_smoothing",
-    "inventory_adjust",
-    "suppliers_per_input",
-    "source_elasticity",
-    "search_prob",
-    "switch_threshold",
-    "frontload_weeks",
-    "frontload_saturation",
-    "hiring_rate",
-    "firing_rate",
-    "job_match_efficiency",
-    "dividend_rate",
-    "cash_buffer_weeks",
-    "capacity_headroom",
-    "wage_indexation",
-    "capacity_adjust",
-    "source_adjust",
-    "wage_flexibility",
-];
-
 /// The highest tariff rate accepted: 100 = 10,000%. Beyond it, cent amounts stop being
 /// meaningful; an embargo is a boycott with share 1.
 const MAX_RATE: f64 = 100.0;
@@ -337,7 +211,7 @@ impl Checker {
             Some(i) => (&path[..i], &path[i + 1..]),
             None => ("", path),
         };
-        let accepted = accepted_fields(parent);
+        let accepted = super::schema::accepted_fields(parent);
         self.problem(path, format!("unknown field '{key}'; accepted here: {}", accepted.join(", ")));
     }
 

@@ -5,7 +5,8 @@
 //! - `golden`: the flagship's outputs are the ones recorded in `tests/golden/`;
 //! - `mechanisms`: one test per mechanism on a tiny three-region world;
 //! - `stylized`: the 2025 tariff war's stylized facts on the flagship at reduced scale;
-//! - `bad_input`: every kind of bad input gets its error; nonsense runs without panics.
+//! - `bad_input`: every kind of bad input gets its error; nonsense runs without panics;
+//! - `sweeps`: sweeps plan, run, resume, fail and collect the same bytes however they ran.
 
 mod bad_input;
 mod common;
@@ -14,3 +15,4 @@ mod determinism;
 mod golden;
 mod mechanisms;
 mod stylized;
+mod sweeps;

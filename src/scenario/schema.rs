@@ -1,0 +1,187 @@
+//! The shape of a scenario file: the keys each table takes, which keys hold arrays of
+//! tables, and which tables take the scenario's own names as keys (`inputs`, `shares`).
+//!
+//! The validator names the accepted keys from it in its unknown-field errors, and the
+//! sweep layer checks parameter paths (`behaviour.exporter_absorption`, `rules[0].cap`)
+//! against it before anything runs, so both accept exactly the same keys.
+
+/// What sits at a path of a scenario file (array indices left out: `events`, not `events[2]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Node {
+    /// A table with these keys.
+    Table(&'static [&'static str]),
+    /// An array of tables (`[[events]]`), each with these keys.
+    Tables(&'static [&'static str]),
+    /// A table whose keys are names from the scenario (sectors, regions), such as `inputs`.
+    Names,
+    /// A value: a number, string, date, boolean or array of them.
+    Value,
+}
+
+const TOP: &[&str] = &[
+    "name",
+    "description",
+    "start",
+    "end",
+    "seed",
+    "regions",
+    "sectors",
+    "recipes",
+    "capacity",
+    "shipping",
+    "sourcing",
+    "behaviour",
+    "tariffs",
+    "events",
+    "rules",
+];
+const REGION: &[&str] = &[
+    "name",
+    "gdp",
+    "households",
+    "producers_per_sector",
+    "retailers_per_sector",
+    "productivity",
+    "exporter_absorption",
+    "recycling",
+    "recycling_share",
+    "aid_sector",
+];
+const SECTOR: &[&str] = &["name", "tradable", "budget_share", "markup", "inputs", "labour", "capacity_headroom"];
+const RECIPE: &[&str] = &["region", "sector", "inputs", "labour", "markup"];
+const CAPACITY: &[&str] = &["region", "sector", "multiplier"];
+const SHIPPING: &[&str] = &["domestic_transport", "default_lead_weeks", "default_transport", "routes"];
+const ROUTE: &[&str] = &["from", "to", "lead_weeks", "transport", "both_ways"];
+const SOURCING: &[&str] = &["home_share", "balance", "shares"];
+const SOURCING_SHARE: &[&str] = &["importer", "sector", "shares"];
+const TARIFF: &[&str] = &["importer", "exporter", "sectors", "rate"];
+const EVENT: &[&str] = &[
+    "name",
+    "kind",
+    "government",
+    "partner",
+    "sectors",
+    "set",
+    "add",
+    "share",
+    "announce",
+    "effective",
+    "grace_until",
+    "source",
+];
+const RULE: &[&str] = &[
+    "name",
+    "kind",
+    "government",
+    "partner",
+    "sectors",
+    "active_from",
+    "active_until",
+    "lag_weeks",
+    "match",
+    "cap",
+    "threshold",
+    "window_weeks",
+    "exempt_rate",
+    "trade_drop",
+    "gdp_loss",
+    "baseline_weeks",
+    "rate",
+];
+
+/// The keys of `[behaviour]`.
+pub const BEHAVIOUR: &[&str] = &[
+    "target_employment",
+    "consume_income",
+    "consume_wealth",
+    "income_smoothing",
+    "sector_price_elasticity",
+    "retailer_choice_elasticity",
+    "known_retailers",
+    "retail_markup",
+    "retail_labour_share",
+    "retail_reprice_prob",
+    "retail_reprice_down_prob",
+    "retail_cover_weeks",
+    "exporter_absorption",
+    "producer_price_adjust",
+    "scarcity_pricing",
+    "output_cover_weeks",
+    "input_cover_weeks",
+    "forecast_smoothing",
+    "inventory_adjust",
+    "suppliers_per_input",
+    "source_elasticity",
+    "search_prob",
+    "switch_threshold",
+    "frontload_weeks",
+    "frontload_saturation",
+    "hiring_rate",
+    "firing_rate",
+    "job_match_efficiency",
+    "dividend_rate",
+    "cash_buffer_weeks",
+    "capacity_headroom",
+    "wage_indexation",
+    "capacity_adjust",
+    "source_adjust",
+    "wage_flexibility",
+];
+
+/// What sits at `shape`, a path with its array indices left out (`shipping.routes`).
+pub fn node(shape: &str) -> Node {
+    match shape {
+        "" => Node::Table(TOP),
+        "regions" => Node::Tables(REGION),
+        "sectors" => Node::Tables(SECTOR),
+        "recipes" => Node::Tables(RECIPE),
+        "capacity" => Node::Tables(CAPACITY),
+        "shipping" => Node::Table(SHIPPING),
+        "shipping.routes" => Node::Tables(ROUTE),
+        "sourcing" => Node::Table(SOURCING),
+        "sourcing.shares" => Node::Tables(SOURCING_SHARE),
+        "behaviour" => Node::Table(BEHAVIOUR),
+        "tariffs" => Node::Tables(TARIFF),
+        "events" => Node::Tables(EVENT),
+        "rules" => Node::Tables(RULE),
+        "sectors.inputs" | "recipes.inputs" | "sourcing.shares.shares" => Node::Names,
+        _ => Node::Value,
+    }
+}
+
+/// `events[2].sectors[0]` → `events.sectors`.
+pub fn shape_of(path: &str) -> String {
+    let mut shape = String::new();
+    let mut depth = 0;
+    for c in path.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            _ if depth == 0 => shape.push(c),
+            _ => {}
+        }
+    }
+    shape
+}
+
+/// The keys accepted in the table at `parent` (indices allowed), for unknown-field errors.
+pub fn accepted_fields(parent: &str) -> Vec<&'static str> {
+    match node(&shape_of(parent)) {
+        Node::Table(keys) | Node::Tables(keys) => keys.to_vec(),
+        Node::Names | Node::Value => vec!["(no keys: this table takes names from the scenario)"],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_their_nodes() {
+        assert_eq!(shape_of("events[2].sectors[0]"), "events.sectors");
+        assert_eq!(node(&shape_of("sourcing.shares[3]")), Node::Tables(SOURCING_SHARE));
+        assert_eq!(node("sectors.inputs"), Node::Names);
+        assert_eq!(node("behaviour.hiring_rate"), Node::Value);
+        assert!(accepted_fields("rules[1]").contains(&"cap"));
+    }
+}

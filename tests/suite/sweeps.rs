@@ -1,0 +1,381 @@
+//! Sweeps through the real binary: planning is deterministic; runs resume, skip what is
+//! complete, redo what a killed process left, record failures and go on; the collected
+//! files are byte-identical for any number of jobs and any sharding, and each run is the
+//! run `tradesim run` gives for its scenario; every bad input is refused with exit code 2
+//! and nothing written. (The same against a real Slurm: `scripts/test-slurm-sweep.sh`.)
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The small scenario over a 4 × 3 grid with 2 replicates: 24 runs of a few ms each.
+const SWEEP: &str = r#"
+name = "small_grid"
+base = "small"
+replicates = 2
+[parameters]
+"rules[0].cap" = { min = 0.2, max = 0.8, steps = 4 }
+"behaviour.exporter_absorption" = [0.0, 0.1, 0.2]
+"#;
+
+/// The collected result files, which must not depend on how the runs ran.
+const RESULTS: [&str; 4] = ["runs.csv", "effects.csv", "summary.csv", "series/regions.csv"];
+
+fn tradesim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tradesim"))
+        .args(args)
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .output()
+        .expect("run tradesim")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = tradesim(args);
+    assert!(out.status.success(), "tradesim {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
+}
+
+/// Runs `args`, which must fail with `code`; returns stderr.
+fn fails(args: &[&str], code: i32) -> String {
+    let out = tradesim(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(code), "tradesim {args:?}: expected exit {code}; stderr:\n{stderr}");
+    stderr
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn plan(tmp: &Path, name: &str, file: &Path) -> PathBuf {
+    let dir = tmp.join(name);
+    ok(&["sweep", "plan", s(file), "--out", s(&dir)]);
+    dir
+}
+
+/// A count line of `sweep status`.
+fn count(name: &str, n: usize) -> String {
+    format!("  {name:9} {n:>7}")
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn collected_results_are_the_same_bytes_for_any_jobs_and_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "sweep.toml", SWEEP);
+    let one = plan(tmp.path(), "one", &file);
+    let sharded = plan(tmp.path(), "sharded", &file);
+    for f in ["sweep.toml", "points.csv", "base.toml"] {
+        assert_eq!(read(&one.join(f)), read(&sharded.join(f)), "planning twice gave another {f}");
+    }
+    let points = String::from_utf8(read(&one.join("points.csv"))).unwrap();
+    assert_eq!(points.lines().count(), 25, "a header and 24 runs");
+    assert!(
+        points
+            .starts_with("point,replicate,seed,rules[0].cap,behaviour.exporter_absorption\n0,0,7,0.2,0\n0,1,8,0.2,0\n"),
+        "{points}"
+    );
+
+    let out = ok(&["sweep", "run", s(&one), "--jobs", "1"]);
+    assert!(out.contains("24 runs done, 0 already complete, 0 failed"), "{out}");
+    for shard in ["2/3", "0/3", "1/3"] {
+        ok(&["sweep", "run", s(&sharded), "--jobs", "2", "--shard", shard]);
+    }
+    let again = ok(&["sweep", "run", s(&sharded), "--jobs", "2"]);
+    assert!(again.contains("0 runs done, 24 already complete"), "a second run resumes with nothing to do: {again}");
+    for dir in [&one, &sharded] {
+        ok(&["sweep", "collect", s(dir), "--series", "regions"]);
+    }
+    for f in RESULTS {
+        assert!(
+            read(&one.join(f)) == read(&sharded.join(f)),
+            "{f} differs between --jobs 1 and three shards on 2 jobs"
+        );
+    }
+    let runs = String::from_utf8(read(&one.join("runs.csv"))).unwrap();
+    assert_eq!(runs.lines().count(), 25);
+    let header: Vec<&str> = runs.lines().next().unwrap().split(',').collect();
+    assert_eq!(&header[..6], ["point", "replicate", "seed", "rules[0].cap", "behaviour.exporter_absorption", "status"]);
+    assert!(
+        header.contains(&"HOME_13w_gdp_pct_change") && header.contains(&"PARTNER_end_border_pass_through"),
+        "{header:?}"
+    );
+    assert!(runs.lines().skip(1).all(|l| l.split(',').nth(5) == Some("complete")), "{runs}");
+    // Collecting twice gives the same bytes.
+    let before: Vec<Vec<u8>> = RESULTS.iter().map(|f| read(&one.join(f))).collect();
+    ok(&["sweep", "collect", s(&one), "--series", "regions"]);
+    for (f, b) in RESULTS.iter().zip(before) {
+        assert!(read(&one.join(f)) == b, "collecting again changed {f}");
+    }
+    // The summary has one row per point and headline effect, with replicates counted.
+    let summary = String::from_utf8(read(&one.join("summary.csv"))).unwrap();
+    let effects_per_point = header.len() - 6;
+    assert_eq!(summary.lines().count(), 1 + 12 * effects_per_point);
+    assert!(summary.lines().nth(1).unwrap().contains(",HOME_13w_gdp_pct_change,2,"), "{summary}");
+}
+
+#[test]
+fn each_run_of_a_sweep_is_the_run_its_scenario_gives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "sweep.toml", SWEEP);
+    let dir = plan(tmp.path(), "sweep", &file);
+    ok(&["sweep", "run", s(&dir), "--jobs", "2", "--shard", "0/4"]);
+    let run = dir.join("runs/point=2/replicate=1");
+    let scenario = String::from_utf8(read(&run.join("scenario.toml"))).unwrap();
+    // The base file with the point's values and the replicate's seed set, comments kept.
+    // Point 2: the first cap (0.2) with the third absorption (0.2).
+    assert!(
+        scenario.contains("seed = 8")
+            && scenario.contains("cap = 0.2")
+            && scenario.contains("exporter_absorption = 0.2"),
+        "{scenario}"
+    );
+    assert!(scenario.starts_with("# A tiny two-region world"), "{scenario}");
+    let alone = tmp.path().join("alone");
+    ok(&["run", s(&run.join("scenario.toml")), "--threads", "1", "--out", s(&alone)]);
+    for f in crate::common::run_files() {
+        assert!(
+            read(&run.join(&f)) == read(&alone.join(&f)),
+            "{f}: the sweep's run differs from tradesim run of its scenario.toml"
+        );
+    }
+}
+
+#[test]
+fn half_written_runs_are_redone_and_failures_recorded_while_the_sweep_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "sweep.toml", SWEEP);
+    let dir = plan(tmp.path(), "sweep", &file);
+    let reference = plan(tmp.path(), "reference", &file);
+    ok(&["sweep", "run", s(&reference), "--jobs", "2"]);
+    ok(&["sweep", "collect", s(&reference)]);
+
+    // Point 5 cannot be written (a file stands where its directory goes): both its
+    // replicates fail, are recorded, and the other 22 runs complete.
+    std::fs::create_dir_all(dir.join("runs")).unwrap();
+    write(&dir.join("runs"), "point=5", "in the way");
+    let stderr = fails(&["sweep", "run", s(&dir), "--jobs", "2"], 1);
+    assert!(stderr.contains("22 runs done, 0 already complete, 2 failed"), "{stderr}");
+    assert!(
+        stderr.contains("point 5 replicate 0") && stderr.contains("runs/point=5"),
+        "the error names the run and the path: {stderr}"
+    );
+    let status = ok(&["sweep", "status", s(&dir)]);
+    assert!(status.contains(&count("complete", 22)) && status.contains(&count("failed", 2)), "{status}");
+    assert!(status.contains("point 5 replicate 1 (seed 8)"), "{status}");
+    assert!(dir.join("failed/point=5/replicate=1/failure.json").is_file());
+    let collect = ok(&["sweep", "collect", s(&dir)]);
+    assert!(collect.contains("2 runs failed and 0 are missing"), "{collect}");
+    let runs = String::from_utf8(read(&dir.join("runs.csv"))).unwrap();
+    assert_eq!(runs.lines().filter(|l| l.contains(",failed,")).count(), 2, "{runs}");
+
+    // A run killed mid-way leaves a temporary directory: never counted complete, redone.
+    std::fs::remove_file(dir.join("runs/point=5")).unwrap();
+    let point3 = dir.join("runs/point=3");
+    std::fs::rename(point3.join("replicate=0"), point3.join(".replicate=0.partial-somehost-1")).unwrap();
+    std::fs::write(point3.join(".replicate=0.partial-somehost-1/regions.csv.partial"), "half").unwrap();
+    // A dead process on this machine (pid beyond the kernel's limit) left another.
+    let host = tradesim::output::manifest::host_name();
+    std::fs::create_dir_all(point3.join(format!(".replicate=1.partial-{host}-99999999"))).unwrap();
+    std::fs::remove_dir_all(point3.join("replicate=1")).unwrap();
+    let status = ok(&["sweep", "status", s(&dir)]);
+    for (state, n) in [("complete", 20), ("failed", 2), ("running", 1), ("missing", 1)] {
+        assert!(status.contains(&count(state, n)), "{state} {n}: {status}");
+    }
+    assert!(status.contains("point 3 replicate 0 on somehost (pid 1)"), "{status}");
+    let out = ok(&["sweep", "run", s(&dir), "--jobs", "2"]);
+    assert!(out.contains("4 runs done, 20 already complete, 0 failed"), "{out}");
+    assert!(!dir.join("failed/point=5").exists(), "a run that now completed keeps no failure record");
+    let left: Vec<_> = std::fs::read_dir(&point3).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), 2, "only replicate=0 and replicate=1 remain: {left:?}");
+    ok(&["sweep", "collect", s(&dir)]);
+    for f in ["runs.csv", "effects.csv", "summary.csv"] {
+        assert!(read(&dir.join(f)) == read(&reference.join(f)), "{f} differs from an uninterrupted sweep");
+    }
+}
+
+#[test]
+fn a_sweep_file_changed_since_planning_is_refused_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "sweep.toml", SWEEP);
+    let dir = plan(tmp.path(), "sweep", &file);
+    write(tmp.path(), "sweep.toml", &SWEEP.replace("replicates = 2", "replicates = 3"));
+    let e = fails(&["sweep", "run", s(&dir), "--shard", "0/24"], 2);
+    assert!(
+        e.contains("has changed since this sweep was planned")
+            && e.contains("planned: replicates = 2")
+            && e.contains("now:     replicates = 3"),
+        "{e}"
+    );
+    assert!(!dir.join("runs").exists(), "nothing ran");
+    let out = ok(&["sweep", "run", s(&dir), "--shard", "0/24", "--force"]);
+    assert!(out.contains("1 runs done"), "{out}");
+    // Planning the changed file into the same directory is refused too.
+    let e = fails(&["sweep", "plan", s(&file), "--out", s(&dir)], 2);
+    assert!(e.contains("holds another planned sweep"), "{e}");
+}
+
+#[test]
+fn bad_sweep_input_gets_exit_code_2_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "unknown path",
+            "[parameters]\n\"behaviour.exporter_absorbtion\" = [0.1]\n",
+            "unknown key 'exporter_absorbtion' in `behaviour`; did you mean 'exporter_absorption'?",
+        ),
+        (
+            "no such element",
+            "[parameters]\n\"rules[3].cap\" = [0.1]\n",
+            "rules[3] does not exist; the base scenario has 1: rules[0] to rules[0]",
+        ),
+        (
+            "wrong type",
+            "[parameters]\n\"rules[0].cap\" = [\"high\"]\n",
+            "the value high gives an invalid scenario: rules[0].cap: invalid type: string \"high\"",
+        ),
+        (
+            "out of range",
+            "[parameters]\n\"behaviour.exporter_absorption\" = [0.1, 1.5]\n",
+            "the value 1.5 gives an invalid scenario: behaviour.exporter_absorption: 1.5 is not accepted",
+        ),
+        ("empty list", "[parameters]\n\"rules[0].cap\" = []\n", "parameters.\"rules[0].cap\": empty"),
+        ("min > max", "[parameters]\n\"rules[0].cap\" = { min = 0.8, max = 0.2, steps = 3 }\n", "min > max"),
+        (
+            "steps < 1",
+            "[parameters]\n\"rules[0].cap\" = { min = 0.2, max = 0.8, steps = 0 }\n",
+            "steps: 0 is not accepted",
+        ),
+        (
+            "points = 0",
+            "[sample]\nmethod = \"lhs\"\npoints = 0\n[parameters]\n\"rules[0].cap\" = { min = 0.2, max = 0.8 }\n",
+            "sample.points: 0 is not accepted",
+        ),
+        (
+            "no such sampler",
+            "[sample]\nmethod = \"montecarlo\"\n",
+            "unknown sampler 'montecarlo'; accepted here: grid, random, lhs, sobol",
+        ),
+        (
+            "a date out of the horizon",
+            "[parameters]\n\"events[0].effective\" = [2024-05-06, 2031-01-01]\n",
+            "2031-01-01 is outside the simulated horizon",
+        ),
+        (
+            "values valid alone but not together",
+            "[parameters]\n\"events[0].announce\" = [2024-04-01, 2024-04-29]\n\"events[0].effective\" = [2024-04-22, 2024-05-06]\n",
+            "1 of 4 points give an invalid scenario",
+        ),
+    ];
+    for (what, body, expected) in cases {
+        let file = write(tmp.path(), "bad.toml", &format!("base = \"small\"\n{body}"));
+        let out = tmp.path().join("out");
+        let e = fails(&["sweep", "plan", s(&file), "--out", s(&out)], 2);
+        assert!(e.contains(expected), "{what}: expected '{expected}' in:\n{e}");
+        assert!(e.contains("bad.toml:"), "{what}: the error names the file and line:\n{e}");
+        assert!(!out.exists(), "{what}: nothing may be written");
+    }
+    let file = write(tmp.path(), "bad.toml", "base = \"no_such_scenario\"\n");
+    let e = fails(&["sweep", "plan", s(&file), "--out", s(&tmp.path().join("out"))], 2);
+    assert!(
+        e.contains("bad.toml:1:8: base: 'no_such_scenario' is neither a scenario file")
+            && e.contains("embedded: us_china_2025"),
+        "{e}"
+    );
+
+    let good = write(tmp.path(), "good.toml", SWEEP);
+    let dir = plan(tmp.path(), "sweep", &good);
+    for (shard, expected) in
+        [("3/3", "--shard 3/3 is not accepted"), ("0/0", "--shard 0/0 is not accepted"), ("x", "expected I/N")]
+    {
+        let e = fails(&["sweep", "run", s(&dir), "--shard", shard], 2);
+        assert!(e.contains(expected), "{e}");
+    }
+    let not_planned = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&not_planned).unwrap();
+    for cmd in ["run", "status", "collect", "slurm"] {
+        let e = fails(&["sweep", cmd, s(&not_planned)], 2);
+        assert!(e.contains("is not a planned sweep"), "sweep {cmd}: {e}");
+    }
+    let e = fails(&["sweep", "collect", s(&dir), "--series", "regions,prices"], 2);
+    assert!(
+        e.contains("--series prices is not accepted; give a comma-separated list of: regions, trade, sectors, policy"),
+        "{e}"
+    );
+    let e = fails(&["sweep", "slurm", s(&dir), "--time", "1h"], 2);
+    assert!(e.contains("--time 1h is not accepted"), "{e}");
+    assert!(!dir.join("slurm").exists(), "a refused slurm command writes nothing");
+    // --submit without sbatch: refused before the script is written.
+    let out = Command::new(env!("CARGO_BIN_EXE_tradesim"))
+        .args(["sweep", "slurm", s(&dir), "--submit"])
+        .env("PATH", tmp.path())
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(e.contains("sbatch is not on the PATH"), "{e}");
+    assert!(!dir.join("slurm").exists());
+    // A directory that is not empty and not a sweep is not planned into.
+    write(&not_planned, "notes.txt", "mine");
+    let e = fails(&["sweep", "plan", s(&good), "--out", s(&not_planned)], 2);
+    assert!(e.contains("is not empty and is not a planned sweep"), "{e}");
+}
+
+#[test]
+fn the_slurm_script_runs_each_task_on_its_shard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "sweep.toml", SWEEP);
+    let dir = plan(tmp.path(), "sweep", &file);
+    let out = ok(&[
+        "sweep",
+        "slurm",
+        s(&dir),
+        "--runs-per-task",
+        "5",
+        "--max-parallel",
+        "3",
+        "--partition",
+        "debug",
+        "--time",
+        "10:00",
+    ]);
+    assert!(out.contains("24 runs in 5 array tasks of at most 5 runs"), "{out}");
+    let script = String::from_utf8(read(&dir.join("slurm/sweep.sbatch"))).unwrap();
+    let abs = std::path::absolute(&dir).unwrap();
+    for line in [
+        "#SBATCH --array=0-4%3".to_string(),
+        "#SBATCH --partition=debug".into(),
+        "#SBATCH --time=10:00".into(),
+        "#SBATCH --signal=B:TERM@120".into(),
+        "#SBATCH --requeue".into(),
+        format!("#SBATCH --output={}/slurm/logs/%A_%a.out", abs.display()),
+        format!("TRADESIM=\"${{TRADESIM:-{}}}\"", env!("CARGO_BIN_EXE_tradesim")),
+        format!(
+            "exec \"$TRADESIM\" sweep run '{}' --shard \"${{SLURM_ARRAY_TASK_ID}}/5\" --jobs \"${{SLURM_CPUS_PER_TASK:-1}}\"",
+            abs.display()
+        ),
+    ] {
+        assert!(script.lines().any(|l| l == line), "missing `{line}` in:\n{script}");
+    }
+    assert!(dir.join("slurm/logs").is_dir());
+    // Run task 3 as Slurm would (the script's exec line, with the task's variables).
+    let status = Command::new("bash")
+        .arg(dir.join("slurm/sweep.sbatch"))
+        .env("SLURM_ARRAY_TASK_ID", "3")
+        .env("SLURM_CPUS_PER_TASK", "2")
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let report = ok(&["sweep", "status", s(&dir)]);
+    assert!(report.contains(&count("complete", 5)), "task 3 of 5 has runs 14..19: {report}");
+    assert!(report.contains("shards with work left, of 5: --array=0-2,4"), "{report}");
+    assert!(report.contains(&format!("sbatch --array=0-2,4 {}/slurm/sweep.sbatch", abs.display())), "{report}");
+}
