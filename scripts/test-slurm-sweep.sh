@@ -2,7 +2,7 @@
 # Tests tradesim's cluster path against a real Slurm (the single-node cluster of
 # scripts/slurm-local.sh; .ci/run calls this script after `cargo test`):
 #
-#  1. plans a sweep of the `small` scenario (12 points × 2 replicates);
+#  1. plans a sweep of the `small` scenario (100 Latin-hypercube points × 3 replicates);
 #  2. writes its job-array script with `tradesim sweep slurm` and submits it with
 #     `sbatch --wait`, one task at a time;
 #  3. cancels one array task while it runs (`scancel JOB_TASK`);
@@ -30,26 +30,30 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*"; exit 1; }
 
-# Runs of about half a second (the small scenario at 100 times its agents), eight to a
-# task: a task runs for a few seconds, long enough to be cancelled while it runs.
+# 300 runs of about 0.15 s (the small scenario at 30 times its agents), 20 to a task: a
+# task runs for a few seconds, long enough to be cancelled while it runs.
 cat > "$work/sweep.toml" <<'EOF'
 name = "slurm_test"
 base = "small"
-scale = 100
-replicates = 2
+scale = 30
+replicates = 3
+[sample]
+method = "lhs"
+points = 100
 [parameters]
-"rules[0].cap" = { min = 0.2, max = 0.8, steps = 4 }
-"behaviour.exporter_absorption" = [0.0, 0.1, 0.2]
+"rules[0].cap" = { min = 0.2, max = 0.8 }
+"behaviour.exporter_absorption" = { min = 0.0, max = 0.3 }
+"events[0].effective" = { min = 2024-04-08, max = 2024-06-03 }
 EOF
 
 echo "== plan: the cluster's copy and the local one"
 "$TRADESIM" sweep plan "$work/sweep.toml" --out "$work/cluster"
 "$TRADESIM" sweep plan "$work/sweep.toml" --out "$work/local"
 
-echo "== sweep slurm: 24 runs, 8 per task, one task at a time"
-"$TRADESIM" sweep slurm "$work/cluster" --runs-per-task 8 --max-parallel 1 --time 10:00 --partition debug
+echo "== sweep slurm: 300 runs, 20 per task, two tasks at a time"
+"$TRADESIM" sweep slurm "$work/cluster" --runs-per-task 20 --max-parallel 2 --time 10:00 --partition debug
 script="$work/cluster/slurm/sweep.sbatch"
-grep -q -- '--array=0-2%1' "$script" || fail "unexpected array line: $(grep array "$script")"
+grep -q -- '--array=0-14%2' "$script" || fail "unexpected array line: $(grep array "$script")"
 
 echo "== sbatch --wait, and cancel task 1 while it runs"
 sbatch --parsable --wait "$script" > "$work/jobid" 2> "$work/sbatch.err" &
@@ -75,18 +79,22 @@ wait "$waiter" || echo "(sbatch --wait returned non-zero: a task was cancelled, 
 
 echo "== sweep status after the cancel"
 "$TRADESIM" sweep status "$work/cluster" | tee "$work/status1.txt"
-grep -qE '^  complete +(1[0-9]|2[0-3])$' "$work/status1.txt" || fail "expected 10 to 23 complete runs after one cancelled task"
+complete=$(sed -n 's/^  complete *//p' "$work/status1.txt")
+[ "$complete" -ge 280 ] && [ "$complete" -lt 300 ] || fail "expected 280 to 299 complete runs after one cancelled task, not $complete"
 grep -qE '^  failed +0$' "$work/status1.txt" || fail "a cancelled run is not a failed one"
-grep -q 'shards with work left, of 3: --array=1$' "$work/status1.txt" || fail "status does not name shard 1 alone"
+grep -q 'shards with work left, of 15: --array=1$' "$work/status1.txt" || fail "status does not name shard 1 alone"
 ls -d "$work"/cluster/runs/point=*/.replicate=*.partial-* >/dev/null 2>&1 \
   || echo "(the cancel fell between two runs: no half-written run was left)"
 
 echo "== resubmit only the shards with work left"
-array=$(sed -n 's/^shards with work left, of 3: --array=//p' "$work/status1.txt")
-sbatch --wait --array="$array" "$script"
+array=$(sed -n 's/^shards with work left, of 15: --array=//p' "$work/status1.txt")
+job2=$(sbatch --parsable --wait --array="$array" "$script" | cut -d';' -f1)
+missing=$((300 - complete))
+grep -q "shard 1/15: $missing runs done, $((20 - missing)) already complete, 0 failed" "$work"/cluster/slurm/logs/"${job2}"_1.out \
+  || fail "the resubmitted task did not run exactly the $missing missing runs: $(tail -3 "$work"/cluster/slurm/logs/"${job2}"_1.out)"
 "$TRADESIM" sweep status "$work/cluster" | tee "$work/status2.txt"
-grep -qE '^  complete +24$' "$work/status2.txt" || fail "the sweep is not complete after the resubmission"
-grep -q 'no shard of 3 has work left' "$work/status2.txt" || fail "status still lists work"
+grep -qE '^  complete +300$' "$work/status2.txt" || fail "the sweep is not complete after the resubmission"
+grep -q 'no shard of 15 has work left' "$work/status2.txt" || fail "status still lists work"
 if ls -d "$work"/cluster/runs/point=*/.replicate=*.partial-* >/dev/null 2>&1; then
   fail "half-written runs were left behind"
 fi

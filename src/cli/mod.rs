@@ -90,6 +90,10 @@ pub enum CliError {
     /// The run itself failed: exit code 1.
     #[error("{0}")]
     Failed(String),
+    /// Stopped by a signal before its work was done, cleanly, so that running the same
+    /// command again resumes it: exit code 3.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl CliError {
@@ -97,6 +101,7 @@ impl CliError {
         match self {
             CliError::Usage(_) | CliError::Scenario(_) => 2,
             CliError::Failed(_) => 1,
+            CliError::Interrupted(_) => 3,
         }
     }
 }

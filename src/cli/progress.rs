@@ -67,8 +67,8 @@ impl Progress for Lines {
     }
 }
 
-/// Progress of a sweep: a bar on a terminal, a line every 10% (and at most every 30 s of
-/// silence) in a batch log.
+/// Progress of a sweep: a bar on a terminal; in a batch log, a line every 10% of the runs
+/// and after 30 s without one.
 pub fn for_sweep(label: String) -> Box<dyn SweepProgress> {
     if std::io::stderr().is_terminal() {
         Box::new(SweepBar { label, bar: None, failed: 0 })
@@ -146,8 +146,13 @@ impl SweepProgress for SweepLines {
             self.failed += 1;
             eprintln!("run point {} replicate {} failed: {error}", run.point, run.replicate);
         }
-        let step = (self.total / 10).max(1);
-        if self.done.is_multiple_of(step) || self.last.elapsed().as_secs() >= 30 {
+        if self.done.is_multiple_of((self.total / 10).max(1)) {
+            self.last = Instant::now();
+            self.line();
+        }
+    }
+    fn idle(&mut self) {
+        if self.done < self.total && self.last.elapsed().as_secs() >= 30 {
             self.last = Instant::now();
             self.line();
         }

@@ -73,6 +73,10 @@ pub enum SweepCommand {
         /// Submit the script with sbatch and print the job id.
         #[arg(long)]
         submit: bool,
+        /// Cut the runs into another number of tasks than the array already written
+        /// (cancel the old array's tasks first).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -93,7 +97,7 @@ pub fn main(command: SweepCommand) -> Result<(), CliError> {
             Ok(())
         }
         SweepCommand::Collect { dir, series } => collect_command(&dir, &series),
-        SweepCommand::Slurm { dir, partition, time, cpus_per_task, runs_per_task, max_parallel, submit } => {
+        SweepCommand::Slurm { dir, partition, time, cpus_per_task, runs_per_task, max_parallel, submit, force } => {
             let opts = SlurmOptions {
                 partition,
                 time,
@@ -101,7 +105,7 @@ pub fn main(command: SweepCommand) -> Result<(), CliError> {
                 runs_per_task: runs_per_task.map(|k| k as usize),
                 max_parallel: max_parallel.map(|m| m as usize),
             };
-            slurm_command(&dir, &opts, submit)
+            slurm_command(&dir, &opts, submit, force)
         }
     }
 }
@@ -239,8 +243,9 @@ fn run_command(dir: &Path, jobs: Option<u16>, shard: Option<String>, force: bool
         plan.runs().len(),
         dir.display()
     );
+    let stop = stop_on_signals()?;
     let mut bar = progress::for_sweep(label);
-    let outcome = runner::run(dir, &plan, RunSweep { jobs, shard }, bar.as_mut())?;
+    let outcome = runner::run(dir, &plan, RunSweep { jobs, shard }, &stop, bar.as_mut())?;
     eprintln!(
         "shard {}/{}: {} runs done, {} already complete, {} failed, {} left to another process, in {:.1}s",
         shard.index,
@@ -251,6 +256,17 @@ fn run_command(dir: &Path, jobs: Option<u16>, shard: Option<String>, force: bool
         outcome.busy.len(),
         outcome.seconds
     );
+    if outcome.not_started > 0 {
+        return Err(CliError::Interrupted(format!(
+            "stopped by a signal: {} runs of this shard not started ({} in progress finished first); \
+             the same command resumes it: tradesim sweep run {} --shard {}/{}",
+            outcome.not_started,
+            outcome.completed + outcome.failed.len(),
+            dir.display(),
+            shard.index,
+            shard.count
+        )));
+    }
     if !outcome.failed.is_empty() {
         let list: Vec<String> = outcome
             .failed
@@ -268,6 +284,20 @@ fn run_command(dir: &Path, jobs: Option<u16>, shard: Option<String>, force: bool
     Ok(())
 }
 
+/// The first SIGTERM or SIGINT sets the flag (no run starts after it; those in progress
+/// finish); a second one ends the process at once (exit 143 or 130), leaving only
+/// temporary run directories, which are redone.
+fn stop_on_signals() -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>, CliError> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for (signal, code) in [(SIGTERM, 143), (SIGINT, 130)] {
+        signal_hook::flag::register_conditional_shutdown(signal, code, stop.clone())
+            .and_then(|_| signal_hook::flag::register(signal, stop.clone()))
+            .map_err(|e| CliError::Failed(format!("cannot handle signal {signal}: {e}")))?;
+    }
+    Ok(stop)
+}
+
 /// Refuses to run a plan whose sweep file (or base scenario) has changed since it was
 /// planned, naming what changed, unless `force`.
 fn check_source(plan: &Plan, force: bool) -> Result<(), CliError> {
@@ -277,6 +307,16 @@ fn check_source(plan: &Plan, force: bool) -> Result<(), CliError> {
             "note: {} (the sweep file this was planned from) is gone; running the plan as it is",
             source.display()
         );
+        return Ok(());
+    }
+    // Unchanged file and base: nothing to re-plan (the points were checked at planning).
+    let unchanged = std::fs::read_to_string(source).is_ok_and(|text| {
+        let dir = source.parent().unwrap_or(Path::new("."));
+        Some(crate::scenario::content_hash(&text)) == plan.source_hash
+            && plan::base_text(&plan.base.label, dir)
+                .is_ok_and(|(base, _)| crate::scenario::content_hash(&base) == plan.base.hash)
+    });
+    if unchanged {
         return Ok(());
     }
     let now = match Plan::from_file(source) {
@@ -294,7 +334,12 @@ fn check_source(plan: &Plan, force: bool) -> Result<(), CliError> {
     };
     let (then, current) = (plan.sweep_toml(), now.sweep_toml());
     let mut differences: Vec<String> = Vec::new();
-    let lines = |s: &str| s.lines().filter(|l| !l.starts_with('#')).map(str::to_string).collect::<Vec<_>>();
+    let lines = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with("source_hash"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
     let (a, b) = (lines(&then), lines(&current));
     for l in &a {
         if !b.contains(l) {
@@ -305,6 +350,9 @@ fn check_source(plan: &Plan, force: bool) -> Result<(), CliError> {
         if !a.contains(l) {
             differences.push(format!("  now:     {l}"));
         }
+    }
+    if differences.is_empty() && a != b {
+        differences.push("  the same settings in another order (the parameters' order sets the points' order)".into());
     }
     if differences.is_empty() && plan.points_csv() != now.points_csv() {
         differences.push("  the points it plans differ (another tradesim version?)".into());
@@ -333,19 +381,23 @@ fn collect_command(dir: &Path, series: &[String]) -> Result<(), CliError> {
         println!("wrote {}", f.display());
     }
     eprintln!("collected {} of {} runs in {:.2}s", c.complete, c.runs, t0.elapsed().as_secs_f64());
+    for u in &c.unreadable {
+        eprintln!("warning: a complete run's effects could not be read, so its row says unreadable: {u}");
+    }
     if c.complete < c.runs {
         eprintln!(
-            "warning: {} runs failed and {} are missing; runs.csv marks them in its status column, and the \
+            "warning: {} runs failed, {} are missing and {} unreadable; runs.csv marks them in its status column, and the \
              summary counts only complete replicates (n). `tradesim sweep status {}` says what to rerun.",
             c.failed,
             c.missing,
+            c.unreadable.len(),
             dir.display()
         );
     }
     Ok(())
 }
 
-fn slurm_command(dir: &Path, opts: &SlurmOptions, submit: bool) -> Result<(), CliError> {
+fn slurm_command(dir: &Path, opts: &SlurmOptions, submit: bool, force: bool) -> Result<(), CliError> {
     let plan = Plan::load(dir)?;
     slurm::check_time(&opts.time).map_err(CliError::Usage)?;
     if submit && !on_path("sbatch") {
@@ -355,7 +407,7 @@ fn slurm_command(dir: &Path, opts: &SlurmOptions, submit: bool) -> Result<(), Cl
                 .into(),
         ));
     }
-    let (script, array) = slurm::write(dir, &plan, opts)?;
+    let (script, array) = slurm::write(dir, &plan, opts, force)?;
     println!(
         "wrote {}: {} runs in {} array tasks of at most {} runs",
         script.display(),

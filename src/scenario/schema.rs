@@ -149,6 +149,46 @@ pub fn node(shape: &str) -> Node {
     }
 }
 
+/// What a value of the scenario file holds, for the sweep layer to type a range by its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A whole number (agent counts, weeks, the seed).
+    Integer,
+    /// A number (rates, shares, elasticities, GDP, …).
+    Number,
+    Date,
+    /// A string, boolean or list.
+    Other,
+}
+
+/// The kind of the value at `shape` (a path with its indices left out: `rules.lag_weeks`).
+pub fn kind(shape: &str) -> Kind {
+    let (parent, key) = shape.rsplit_once('.').unwrap_or(("", shape));
+    if node(parent) == Node::Names {
+        return Kind::Number;
+    }
+    match (parent, key) {
+        ("", "seed") => Kind::Integer,
+        ("", "start" | "end") => Kind::Date,
+        ("regions", "households" | "producers_per_sector" | "retailers_per_sector") => Kind::Integer,
+        ("regions", "gdp" | "productivity" | "exporter_absorption" | "recycling_share") => Kind::Number,
+        ("sectors", "budget_share" | "markup" | "labour" | "capacity_headroom") => Kind::Number,
+        ("recipes", "labour" | "markup") => Kind::Number,
+        ("capacity", "multiplier") => Kind::Number,
+        ("shipping", "default_lead_weeks") | ("shipping.routes", "lead_weeks") => Kind::Integer,
+        ("shipping", "domestic_transport" | "default_transport") | ("shipping.routes", "transport") => Kind::Number,
+        ("sourcing", "home_share") => Kind::Number,
+        ("behaviour", "known_retailers" | "suppliers_per_input") => Kind::Integer,
+        ("behaviour", _) => Kind::Number,
+        ("tariffs", "rate") => Kind::Number,
+        ("events", "set" | "add" | "share") => Kind::Number,
+        ("events", "announce" | "effective" | "grace_until") | ("rules", "active_from" | "active_until") => Kind::Date,
+        ("rules", "lag_weeks" | "window_weeks" | "baseline_weeks") => Kind::Integer,
+        ("rules", "match" | "cap" | "threshold" | "exempt_rate" | "trade_drop" | "gdp_loss" | "rate") => Kind::Number,
+        _ => Kind::Other,
+    }
+}
+
 /// `events[2].sectors[0]` → `events.sectors`.
 pub fn shape_of(path: &str) -> String {
     let mut shape = String::new();
@@ -183,5 +223,36 @@ mod tests {
         assert_eq!(node("sectors.inputs"), Node::Names);
         assert_eq!(node("behaviour.hiring_rate"), Node::Value);
         assert!(accepted_fields("rules[1]").contains(&"cap"));
+        assert_eq!(kind("behaviour.exporter_absorption"), Kind::Number);
+        assert_eq!(kind("behaviour.known_retailers"), Kind::Integer);
+        assert_eq!(kind("events.effective"), Kind::Date);
+        assert_eq!(kind("sectors.inputs.SERV"), Kind::Number);
+        assert_eq!(kind("events.sectors"), Kind::Other);
+    }
+
+    #[test]
+    fn every_accepted_value_key_has_a_kind_the_config_agrees_with() {
+        // The numeric keys of the config types, by table: a key added there and not here
+        // would be typed Other, and a sweep range over it refused by the validator's types.
+        for (table, keys) in
+            [("regions", REGION), ("sectors", SECTOR), ("behaviour", BEHAVIOUR), ("rules", RULE), ("events", EVENT)]
+        {
+            for key in keys {
+                let k = kind(&format!("{table}.{key}"));
+                let textual = [
+                    "name",
+                    "kind",
+                    "government",
+                    "partner",
+                    "sectors",
+                    "source",
+                    "recycling",
+                    "aid_sector",
+                    "tradable",
+                    "inputs",
+                ];
+                assert_eq!(k == Kind::Other, textual.contains(key), "{table}.{key} is {k:?}");
+            }
+        }
     }
 }

@@ -81,7 +81,7 @@ impl ParamPath {
                 if inner.is_empty() {
                     return Err("empty brackets []; give an index (0, 1, …) or a name".into());
                 }
-                match (quote, inner.parse::<usize>()) {
+                match (quote, inner.trim().parse::<usize>()) {
                     (None, Ok(index)) => segments.push(Segment::Index(index)),
                     _ => segments.push(Segment::Name(inner)),
                 }
@@ -226,6 +226,13 @@ impl<'a> Here<'a> {
 }
 
 impl Resolved {
+    /// Whether this path and `other` set the same field, or one sets a part of the other.
+    pub fn overlaps(&self, other: &Resolved) -> bool {
+        let inside =
+            |a: &str, b: &str| a.strip_prefix(b).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']));
+        inside(&self.field, &other.field) || inside(&other.field, &self.field)
+    }
+
     /// Sets `value` at this path in `doc`, keeping the comment of the value it replaces.
     pub fn set(&self, doc: &mut DocumentMut, value: Value) {
         set_in(doc.as_table_mut(), &self.steps, value);

@@ -14,7 +14,7 @@ use super::sample;
 use super::spec::{self, Domain, ParamValue, SpecError, SweepSpec};
 use super::{SweepError, io_error};
 use crate::run::RunOptions;
-use crate::scenario::{self, Problem, Scenario};
+use crate::scenario::{self, Problem, Scenario, schema};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use toml_edit::DocumentMut;
@@ -42,6 +42,16 @@ pub struct Base {
     pub scenario: Scenario,
 }
 
+/// How much [`Plan::from_text`] checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// A new plan: every value alone and every point, by the scenario validator.
+    Everything,
+    /// A planned directory's sweep.toml: its points were checked when it was planned (its
+    /// points.csv and base hash are compared instead).
+    Planned,
+}
+
 /// One run of a sweep: a replicate of a point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunId {
@@ -64,8 +74,10 @@ impl RunId {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub spec: SweepSpec,
-    /// The sweep file it was planned from (absolute), when it was a file.
+    /// The sweep file it was planned from (absolute), when it was a file, and the content
+    /// hash of its text then.
     pub source: Option<PathBuf>,
+    pub source_hash: Option<String>,
     pub base: Base,
     pub root_seed: u64,
     /// The parameters' paths checked against the base file, in the file's order.
@@ -75,7 +87,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Plans the sweep file at `path`.
+    /// Plans the sweep file at `path`, checking every value and point.
     pub fn from_file(path: &Path) -> Result<Plan, SweepError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             SweepError::Usage(format!(
@@ -85,12 +97,20 @@ impl Plan {
         })?;
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-        Plan::from_text(&text, &path.display().to_string(), &absolute, &stem)
+        Plan::from_text(&text, &path.display().to_string(), &absolute, &stem, Check::Everything)
     }
 
     /// Plans sweep text read from `file` (its base is relative to the file's directory).
-    pub fn from_text(text: &str, origin: &str, file: &Path, default_name: &str) -> Result<Plan, SweepError> {
-        let spec = spec::parse(text, origin, default_name)?;
+    /// With [`Check::Everything`] it is a new plan, from `file`; with [`Check::Planned`]
+    /// it is `DIR/sweep.toml`, whose points were checked when it was planned.
+    pub fn from_text(
+        text: &str,
+        origin: &str,
+        file: &Path,
+        default_name: &str,
+        check: Check,
+    ) -> Result<Plan, SweepError> {
+        let mut spec = spec::parse(text, origin, default_name)?;
         let fail = |problems: Vec<Problem>| SweepError::Spec(SpecError { origin: origin.to_string(), problems });
         let dir = file.parent().unwrap_or(Path::new("."));
         let base = load_base(&spec, dir).map_err(|p| match p {
@@ -107,17 +127,57 @@ impl Plan {
                 Err(message) => problems.push(Problem { path: label, position: p.position, message }),
             }
         }
+        for (i, a) in params.iter().enumerate() {
+            if let Some(b) = params[..i].iter().find(|b| a.overlaps(b)) {
+                let p = &spec.parameters[i];
+                problems.push(Problem {
+                    path: format!("parameters.\"{}\"", p.path),
+                    position: p.position,
+                    message: format!(
+                        "sets {}, which another parameter already sets ({}); sweep each field once",
+                        a.field, b.field
+                    ),
+                });
+            }
+        }
+        for (p, r) in spec.parameters.iter_mut().zip(&params) {
+            // A range is typed by its field: whole-number bounds on a number field give numbers.
+            if let Domain::Range { bounds, .. } = &mut p.domain
+                && let spec::Bounds::Int(lo, hi) = *bounds
+                && schema::kind(&schema::shape_of(&r.field)) == schema::Kind::Number
+            {
+                *bounds = spec::Bounds::Float(lo as f64, hi as f64);
+            }
+            if let Err(message) = spec::check_steps(&p.domain) {
+                problems.push(Problem { path: format!("parameters.\"{}\"", p.path), position: p.position, message });
+            }
+        }
+        let root_seed = spec.seed.unwrap_or(base.scenario.seed);
+        if spec.seeds == spec::SeedMode::Common && root_seed > i64::MAX as u64 - (spec.replicates as u64 - 1) {
+            problems.push(Problem {
+                path: "seed".into(),
+                position: None,
+                message: format!(
+                    "the root seed {root_seed} (the base scenario's) leaves no room for {} replicates below 2^63; set `seed`",
+                    spec.replicates
+                ),
+            });
+        }
         if !problems.is_empty() {
             return Err(fail(problems));
         }
-        let root_seed = spec.seed.unwrap_or(base.scenario.seed);
-        let source = match &spec.planned {
-            Some(planned) => planned.source.as_ref().map(PathBuf::from),
-            None => Some(file.to_path_buf()),
+        let (source, source_hash) = match check {
+            Check::Everything => (Some(file.to_path_buf()), Some(scenario::content_hash(text))),
+            Check::Planned => match &spec.planned {
+                Some(p) => (p.source.as_ref().map(PathBuf::from), p.source_hash.clone()),
+                None => (None, None),
+            },
         };
         let points = sample::design(&spec, root_seed);
-        let plan = Plan { spec, source, base, root_seed, params, points };
-        plan.check_values().map_err(fail)?;
+        let plan = Plan { spec, source, source_hash, base, root_seed, params, points };
+        if check == Check::Everything {
+            plan.check_values().map_err(fail)?;
+        }
         Ok(plan)
     }
 
@@ -135,7 +195,7 @@ impl Plan {
         }
         let text = std::fs::read_to_string(&file).map_err(io_error(&file))?;
         let absolute = std::path::absolute(&file).unwrap_or(file.clone());
-        let plan = Plan::from_text(&text, &file.display().to_string(), &absolute, "")?;
+        let plan = Plan::from_text(&text, &file.display().to_string(), &absolute, "", Check::Planned)?;
         if plan.spec.planned.is_none() {
             return Err(SweepError::Usage(format!(
                 "{} has no [plan] table: it was not written by `tradesim sweep plan`; plan the sweep file with `tradesim sweep plan {} --out DIR`",
@@ -337,6 +397,9 @@ impl Plan {
         if let Some(source) = &self.source {
             plan["source"] = value(source.display().to_string());
         }
+        if let Some(hash) = &self.source_hash {
+            plan["source_hash"] = value(hash.as_str());
+        }
         plan["base"] = value(self.base.label.as_str());
         plan["base_hash"] = value(self.base.hash.as_str());
         plan["points"] = value(self.points.len() as i64);
@@ -388,33 +451,29 @@ enum BaseError {
 }
 
 /// Reads the base scenario: a file relative to `dir`, or an embedded scenario.
-fn load_base(spec: &SweepSpec, dir: &Path) -> Result<Base, BaseError> {
-    let path = dir.join(&spec.base);
-    let (text, origin) = if path.is_file() {
-        match std::fs::read_to_string(&path) {
-            Ok(text) => (text, path.display().to_string()),
-            Err(e) => {
-                return Err(BaseError::Problem(Problem {
-                    path: "base".into(),
-                    position: spec.base_position,
-                    message: format!("cannot read {} ({e})", path.display()),
-                }));
-            }
-        }
-    } else if let Some(text) = scenario::embedded(&spec.base) {
-        (text.to_string(), format!("<embedded {}>", spec.base))
+/// A base scenario's text and where it was read: the file `base` relative to `dir`, or
+/// the embedded scenario of that name.
+pub fn base_text(base: &str, dir: &Path) -> Result<(String, String), String> {
+    let path = dir.join(base);
+    if path.is_file() {
+        std::fs::read_to_string(&path)
+            .map(|text| (text, path.display().to_string()))
+            .map_err(|e| format!("cannot read {} ({e})", path.display()))
+    } else if let Some(text) = scenario::embedded(base) {
+        Ok((text.to_string(), format!("<embedded {base}>")))
     } else {
-        return Err(BaseError::Problem(Problem {
-            path: "base".into(),
-            position: spec.base_position,
-            message: format!(
-                "'{}' is neither a scenario file (no file {}) nor an embedded scenario; embedded: {}",
-                spec.base,
-                path.display(),
-                scenario::embedded_names().join(", ")
-            ),
-        }));
-    };
+        Err(format!(
+            "'{base}' is neither a scenario file (no file {}) nor an embedded scenario; embedded: {}",
+            path.display(),
+            scenario::embedded_names().join(", ")
+        ))
+    }
+}
+
+fn load_base(spec: &SweepSpec, dir: &Path) -> Result<Base, BaseError> {
+    let (text, origin) = base_text(&spec.base, dir).map_err(|message| {
+        BaseError::Problem(Problem { path: "base".into(), position: spec.base_position, message })
+    })?;
     let scenario = scenario::parse(&text, &origin).map_err(BaseError::Scenario)?;
     let doc: DocumentMut = text.parse().expect("a scenario that validates is TOML");
     let label = spec.planned.as_ref().map_or(spec.base.clone(), |p| p.base.clone());

@@ -11,15 +11,15 @@
 //! removed and redone. A run that fails is recorded under `failed/` and the others go on.
 
 use super::plan::{Plan, RunId};
-use super::status::{self, Failure, Partial};
+use super::status::{self, Failure, HEARTBEAT_SECONDS, LEASE_FILE, Lease, Partial};
 use super::{Layout, SweepError, host_name, io_error};
 use crate::run::{self, Silent};
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Shard `index` of `count`: the runs `floor(index·R/count) .. floor((index+1)·R/count)`
 /// of a sweep of R runs in its order (contiguous, sizes within one of each other).
@@ -99,6 +99,8 @@ pub struct Outcome {
     pub failed: Vec<(RunId, String)>,
     /// Being run by another live process; left to it.
     pub busy: Vec<RunId>,
+    /// Not started because a stop was asked for (a signal).
+    pub not_started: usize,
     pub seconds: f64,
 }
 
@@ -106,6 +108,8 @@ pub struct Outcome {
 pub trait SweepProgress: Send {
     fn begin(&mut self, runs: usize);
     fn finished(&mut self, run: &RunId, failed: Option<&str>);
+    /// Called about once a second while runs go on, so that a log can say it is alive.
+    fn idle(&mut self) {}
     fn end(&mut self);
 }
 
@@ -115,8 +119,15 @@ impl SweepProgress for Silent {
     fn end(&mut self) {}
 }
 
-/// Runs the shard's runs that are not complete, `jobs` at a time.
-pub fn run(dir: &Path, plan: &Plan, opts: RunSweep, progress: &mut dyn SweepProgress) -> Result<Outcome, SweepError> {
+/// Runs the shard's runs that are not complete, `jobs` at a time, until they are done or
+/// `stop` is set (then runs in progress finish, and no more start).
+pub fn run(
+    dir: &Path,
+    plan: &Plan,
+    opts: RunSweep,
+    stop: &AtomicBool,
+    progress: &mut dyn SweepProgress,
+) -> Result<Outcome, SweepError> {
     let started = Instant::now();
     let layout = Layout::new(dir);
     let threads = crate::threads::ensure_pool(Some(1));
@@ -128,26 +139,52 @@ pub fn run(dir: &Path, plan: &Plan, opts: RunSweep, progress: &mut dyn SweepProg
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Vec::new());
     let progress = Mutex::new(progress);
+    let leases: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    let workers_done = AtomicBool::new(false);
     let host = host_name();
-    progress.lock().unwrap_or_else(|e| e.into_inner()).begin(todo.len());
+    let lock = |m| progress_lock(m);
+    lock(&progress).begin(todo.len());
     std::thread::scope(|scope| {
-        for _ in 0..opts.jobs.max(1).min(todo.len()) {
-            scope.spawn(|| {
-                while let Some(run) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let result = run_one(&layout, plan, run, threads, &host);
-                    let failure = match &result {
-                        Attempt::Failed(e) => Some(e.as_str()),
-                        _ => None,
-                    };
-                    progress.lock().unwrap_or_else(|e| e.into_inner()).finished(run, failure);
-                    results.lock().unwrap_or_else(|e| e.into_inner()).push((*run, result));
+        // The heartbeat: touches this process's leases, and lets the progress say it is alive.
+        scope.spawn(|| {
+            let mut last_touch = Instant::now();
+            while !workers_done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(200));
+                if last_touch.elapsed().as_secs() >= HEARTBEAT_SECONDS {
+                    last_touch = Instant::now();
+                    for lease in leases.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                        touch(lease);
+                    }
                 }
-            });
+                lock(&progress).idle();
+            }
+        });
+        let workers: Vec<_> = (0..opts.jobs.max(1).min(todo.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    while !stop.load(Ordering::Relaxed)
+                        && let Some(run) = todo.get(next.fetch_add(1, Ordering::Relaxed))
+                    {
+                        let result = run_one(&layout, plan, run, threads, &host, &leases);
+                        let failure = match &result {
+                            Attempt::Failed(e) => Some(e.as_str()),
+                            _ => None,
+                        };
+                        lock(&progress).finished(run, failure);
+                        results.lock().unwrap_or_else(|e| e.into_inner()).push((*run, result));
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            let _ = w.join();
         }
+        workers_done.store(true, Ordering::Relaxed);
     });
     progress.into_inner().unwrap_or_else(|e| e.into_inner()).end();
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     results.sort_by_key(|(r, _)| r.index);
+    outcome.not_started = todo.len() - results.len();
     for (run, attempt) in results {
         match attempt {
             Attempt::Completed => outcome.completed += 1,
@@ -159,23 +196,53 @@ pub fn run(dir: &Path, plan: &Plan, opts: RunSweep, progress: &mut dyn SweepProg
     Ok(outcome)
 }
 
+fn progress_lock<'a, 'b>(
+    m: &'a Mutex<&'b mut dyn SweepProgress>,
+) -> std::sync::MutexGuard<'a, &'b mut dyn SweepProgress> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Sets a file's modification time to now.
+fn touch(path: &Path) {
+    if let Ok(f) = std::fs::File::options().append(true).open(path) {
+        let _ = f.set_modified(SystemTime::now());
+    }
+}
+
 enum Attempt {
     Completed,
     Failed(String),
     Busy,
 }
 
-fn run_one(layout: &Layout, plan: &Plan, run: &RunId, threads: usize, host: &str) -> Attempt {
+fn run_one(
+    layout: &Layout,
+    plan: &Plan,
+    run: &RunId,
+    threads: usize,
+    host: &str,
+    leases: &Mutex<Vec<PathBuf>>,
+) -> Attempt {
     let partials = status::partials(layout, run);
-    if partials.iter().any(|p| p.alive(host) == Some(true) && p.pid != std::process::id()) {
+    if partials.iter().any(|p| p.is_live(host)) {
         return Attempt::Busy;
     }
     // Left by a process that is gone (here, or on a machine whose task was killed): redo.
     for Partial { path, .. } in partials {
         let _ = std::fs::remove_dir_all(path);
     }
+    // Anything at the final name that is not a complete run (a copy cut short) goes too.
+    let target = layout.run_dir(run);
+    if target.exists() && !status::is_complete(&target) {
+        let _ = std::fs::remove_dir_all(&target);
+    }
     let temp = layout.point_dir(run).join(format!("{}{host}-{}", Layout::partial_prefix(run), std::process::id()));
-    match attempt(layout, plan, run, &temp, threads) {
+    let lease = temp.join(LEASE_FILE);
+    let result = attempt(layout, plan, run, &temp, threads, host, || {
+        leases.lock().unwrap_or_else(|e| e.into_inner()).push(lease.clone())
+    });
+    leases.lock().unwrap_or_else(|e| e.into_inner()).retain(|l| *l != lease);
+    match result {
         Ok(()) => {
             // An earlier failure of this run is history now; empty parents go with it.
             let failed = layout.failed_dir(run);
@@ -187,15 +254,37 @@ fn run_one(layout: &Layout, plan: &Plan, run: &RunId, threads: usize, host: &str
             Attempt::Completed
         }
         Err(error) => {
+            // The error names files in the temporary directory, which moves to failed/.
+            let error = if temp.is_dir() {
+                error.replace(&temp.display().to_string(), &layout.failed_dir(run).display().to_string())
+            } else {
+                error
+            };
             let _ = record_failure(layout, run, &temp, &error, host);
             Attempt::Failed(error)
         }
     }
 }
 
-/// One run into `temp`, renamed into place when complete.
-fn attempt(layout: &Layout, plan: &Plan, run: &RunId, temp: &Path, threads: usize) -> Result<(), String> {
-    std::fs::create_dir_all(temp).map_err(|e| format!("{}: {e}", temp.display()))?;
+/// "PATH: the OS error", for a run's failure record.
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> String + '_ {
+    move |e| format!("{}: {e}", path.display())
+}
+
+/// One run into `temp`, made durable and renamed into place when complete.
+fn attempt(
+    layout: &Layout,
+    plan: &Plan,
+    run: &RunId,
+    temp: &Path,
+    threads: usize,
+    host: &str,
+    leased: impl FnOnce(),
+) -> Result<(), String> {
+    std::fs::create_dir_all(temp).map_err(io(temp))?;
+    let lease = serde_json::to_string_pretty(&Lease::mine(host)).expect("a lease serialises") + "\n";
+    std::fs::write(temp.join(LEASE_FILE), lease).map_err(io(&temp.join(LEASE_FILE)))?;
+    leased();
     let origin = layout.run_dir(run).join("scenario.toml").display().to_string();
     let (text, scenario) = plan.scenario(run, &origin).map_err(|e| e.to_string())?;
     crate::output::write_atomic(&temp.join("scenario.toml"), text.as_bytes()).map_err(|e| e.to_string())?;
@@ -213,16 +302,40 @@ fn attempt(layout: &Layout, plan: &Plan, run: &RunId, temp: &Path, threads: usiz
             return Err(format!("tradesim panicked: {message} (please report it, with this run's scenario.toml)"));
         }
     }
+    std::fs::remove_file(temp.join(LEASE_FILE)).map_err(io(&temp.join(LEASE_FILE)))?;
+    // Every file and directory on disk before the rename, and the rename itself after it,
+    // so that after a crash a run under its final name is a whole one.
+    sync_tree(temp).map_err(|(path, e)| format!("{}: {e}", path.display()))?;
     let target = layout.run_dir(run);
     match std::fs::rename(temp, &target) {
-        Ok(()) => Ok(()),
+        Ok(()) => {}
         // Another process finished the same run first: keep its directory.
         Err(_) if status::is_complete(&target) => {
             let _ = std::fs::remove_dir_all(temp);
-            Ok(())
+            return Ok(());
         }
-        Err(e) => Err(format!("{} → {}: {e}", temp.display(), target.display())),
+        Err(e) => return Err(format!("{} → {}: {e}", temp.display(), target.display())),
     }
+    let point = layout.point_dir(run);
+    sync_dir(&point).map_err(|e| format!("{}: {e}", point.display()))
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// fsyncs every file below `dir`, then each directory, deepest first.
+fn sync_tree(dir: &Path) -> Result<(), (PathBuf, std::io::Error)> {
+    let entries = std::fs::read_dir(dir).map_err(|e| (dir.to_path_buf(), e))?;
+    for entry in entries {
+        let path = entry.map_err(|e| (dir.to_path_buf(), e))?.path();
+        if path.is_dir() {
+            sync_tree(&path)?;
+        } else {
+            std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(|e| (path.clone(), e))?;
+        }
+    }
+    sync_dir(dir).map_err(|e| (dir.to_path_buf(), e))
 }
 
 /// Moves what the failed run left to `failed/point=P/replicate=R/` and says why there.
@@ -234,6 +347,7 @@ fn record_failure(layout: &Layout, run: &RunId, temp: &Path, error: &str, host: 
     std::fs::create_dir_all(dir.parent().unwrap_or(&dir)).map_err(io_error(&dir))?;
     if temp.is_dir() {
         std::fs::rename(temp, &dir).map_err(io_error(&dir))?;
+        let _ = std::fs::remove_file(dir.join(LEASE_FILE));
         mark_manifest_failed(&dir.join("manifest.json"), error);
     } else {
         std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;

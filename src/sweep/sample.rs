@@ -58,9 +58,11 @@ pub fn grid_values(domain: &Domain) -> Vec<ParamValue> {
             let at = |i: usize| if steps == 1 { 0.0 } else { i as f64 / (steps - 1) as f64 };
             (0..steps)
                 .map(|i| match *bounds {
-                    // 12 significant digits: min + k·(max − min)/(steps − 1) without its last-bit noise (0.30000000000000004).
-                    Bounds::Float(a, b) => ParamValue::Float(round_sig(a + (b - a) * at(i), 12)),
-                    Bounds::Int(a, b) => ParamValue::Int(a + ((b - a) as f64 * at(i)).round() as i64),
+                    Bounds::Float(_, b) if i + 1 == steps && steps > 1 => ParamValue::Float(b),
+                    Bounds::Float(a, b) => ParamValue::Float(tidy(a + (b - a) * at(i), a, b, 12)),
+                    Bounds::Int(a, b) => {
+                        ParamValue::Int((a as i128 + ((b as i128 - a as i128) as f64 * at(i)).round() as i128) as i64)
+                    }
                     Bounds::Date(a, b) => {
                         ParamValue::Date(a.plus_days((a.days_until(b) as f64 * at(i)).round() as i64))
                     }
@@ -70,12 +72,23 @@ pub fn grid_values(domain: &Domain) -> Vec<ParamValue> {
     }
 }
 
+/// `x` in [a, b] without floating-point noise: rounded to `digits` significant digits,
+/// and exactly 0 when it is within rounding error of 0 on the range's scale (a grid from
+/// −2 to 1.8 has 0, not −2.2e-16).
+fn tidy(x: f64, a: f64, b: f64, digits: usize) -> f64 {
+    let scale = a.abs().max(b.abs());
+    if x.abs() <= scale * 1e-12 {
+        return 0.0;
+    }
+    round_sig(x, digits).clamp(a, b)
+}
+
 fn value_at(domain: &Domain, u: f64) -> ParamValue {
     let pick = |n: u64| ((u * n as f64) as u64).min(n - 1);
     match domain {
         Domain::Values(values) => values[pick(values.len() as u64) as usize].clone(),
         Domain::Range { bounds, .. } => match *bounds {
-            Bounds::Float(a, b) => ParamValue::Float(round_sig(a + (b - a) * u, 9).clamp(a, b)),
+            Bounds::Float(a, b) => ParamValue::Float(tidy(a + (b - a) * u, a, b, 9)),
             Bounds::Int(a, b) => ParamValue::Int((a as i128 + pick((b as i128 - a as i128 + 1) as u64) as i128) as i64),
             Bounds::Date(a, b) => ParamValue::Date(a.plus_days(pick(a.days_until(b) as u64 + 1) as i64)),
         },
@@ -147,6 +160,12 @@ mod tests {
         let cells: Vec<String> = design(&dates, 1).iter().map(|p| p[0].cell()).collect();
         assert_eq!(cells, ["2025-05-12", "2025-05-17", "2025-05-22"]);
         assert_eq!(design(&spec(""), 1), vec![Vec::<ParamValue>::new()], "no parameters: one point");
+        // A grid across zero has 0, not rounding noise, and ends exactly at max.
+        let across = spec("[parameters]\n\"a.x\" = { min = -2.0, max = 1.8, steps = 20 }\n");
+        let cells: Vec<String> = design(&across, 1).iter().map(|p| p[0].cell()).collect();
+        assert_eq!(cells[10], "0", "{cells:?}");
+        assert_eq!(cells[19], "1.8");
+        assert!(cells.iter().all(|c| c.len() <= 4), "{cells:?}");
     }
 
     #[test]

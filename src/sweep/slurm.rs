@@ -68,7 +68,7 @@ pub fn array_plan(runs: usize, runs_per_task: usize, max_array_size: usize) -> A
         per_task = runs.div_ceil(max_tasks);
     }
     let tasks = runs.div_ceil(per_task).max(1);
-    ArrayPlan { tasks, runs_per_task: per_task, runs }
+    ArrayPlan { tasks, runs_per_task: per_task, runs, max_parallel: None }
 }
 
 /// The default runs per task: ten per CPU, so each task runs for more than a moment.
@@ -92,17 +92,6 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// Escaped for the inside of a double-quoted shell word.
-fn double_quoted(s: &str) -> String {
-    s.chars().fold(String::new(), |mut out, c| {
-        if matches!(c, '\\' | '"' | '$' | '`') {
-            out.push('\\');
-        }
-        out.push(c);
-        out
-    })
-}
-
 /// The sbatch script for the planned sweep in `dir` (absolute), run by `exe`.
 pub fn script(
     dir: &Path,
@@ -111,12 +100,13 @@ pub fn script(
     opts: &SlurmOptions,
     exe: &Path,
 ) -> Result<String, SweepError> {
-    let logs = sbatch_path(&dir.join("slurm").join("logs").join("%A_%a.out"))?;
+    // In an sbatch file name `%` starts a pattern, so the directory's own `%` are doubled.
+    let logs = format!("{}/%A_%a.out", sbatch_path(&dir.join("slurm").join("logs"))?.replace('%', "%%"));
     let limit = opts.max_parallel.map(|m| format!("%{m}")).unwrap_or_default();
     let partition = opts.partition.as_ref().map(|p| format!("#SBATCH --partition={p}\n")).unwrap_or_default();
     let name = &plan.spec.name;
     let (runs, tasks, per) = (array.runs, array.tasks, array.runs_per_task);
-    let exe = double_quoted(&exe.display().to_string());
+    let exe = shell_quote(&exe.display().to_string());
     let dir_q = shell_quote(&dir.display().to_string());
     Ok(format!(
         r#"#!/bin/bash
@@ -137,7 +127,8 @@ pub fn script(
 #SBATCH --requeue
 
 # The tradesim that wrote this script, by its absolute path; set TRADESIM to use another.
-TRADESIM="${{TRADESIM:-{exe}}}"
+DEFAULT_TRADESIM={exe}
+TRADESIM="${{TRADESIM:-$DEFAULT_TRADESIM}}"
 exec "$TRADESIM" sweep run {dir_q} --shard "${{SLURM_ARRAY_TASK_ID}}/{tasks}" --jobs "${{SLURM_CPUS_PER_TASK:-1}}"
 "#,
         script = dir.join("slurm").join("sweep.sbatch").display(),
@@ -149,7 +140,9 @@ exec "$TRADESIM" sweep run {dir_q} --shard "${{SLURM_ARRAY_TASK_ID}}/{tasks}" --
 }
 
 /// Writes `DIR/slurm/sweep.sbatch` and `DIR/slurm/array.toml` (and the logs directory).
-pub fn write(dir: &Path, plan: &Plan, opts: &SlurmOptions) -> Result<(PathBuf, ArrayPlan), SweepError> {
+/// Once an array is written, another cut of the runs into tasks is refused unless
+/// `force`: tasks of the old array still queued would run shards that overlap the new ones.
+pub fn write(dir: &Path, plan: &Plan, opts: &SlurmOptions, force: bool) -> Result<(PathBuf, ArrayPlan), SweepError> {
     check_time(&opts.time).map_err(SweepError::Usage)?;
     if let Some(p) = &opts.partition
         && (p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
@@ -161,13 +154,31 @@ pub fn write(dir: &Path, plan: &Plan, opts: &SlurmOptions) -> Result<(PathBuf, A
     let dir = std::path::absolute(dir).map_err(io_error(dir))?;
     let runs = plan.runs().len();
     let per_task = opts.runs_per_task.unwrap_or_else(|| default_runs_per_task(opts.cpus_per_task));
-    let array = array_plan(runs, per_task, max_array_size());
-    let exe =
-        std::env::var_os("TRADESIM").map(PathBuf::from).or_else(|| std::env::current_exe().ok()).ok_or_else(|| {
+    let mut array = array_plan(runs, per_task, max_array_size());
+    array.max_parallel = opts.max_parallel;
+    let layout = Layout::new(&dir);
+    if let Some(old) = super::status::read_array(&layout)?
+        && old.tasks != array.tasks
+        && !force
+    {
+        return Err(SweepError::Usage(format!(
+            "{} cuts the runs into {} tasks; these options give {}: tasks of the old array still queued or requeued \
+             would run shards that overlap the new ones. Cancel them first (scancel), then pass --force; or keep \
+             --runs-per-task {}",
+            layout.slurm_dir().join(ARRAY_FILE).display(),
+            old.tasks,
+            array.tasks,
+            old.runs_per_task
+        )));
+    }
+    let exe = std::env::var_os("TRADESIM")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_exe().ok())
+        .and_then(|p| std::path::absolute(p).ok())
+        .ok_or_else(|| {
             SweepError::Failed("cannot tell where this tradesim binary is; set TRADESIM to its path".into())
         })?;
     let text = script(&dir, plan, &array, opts, &exe)?;
-    let layout = Layout::new(&dir);
     let logs = layout.slurm_dir().join("logs");
     std::fs::create_dir_all(&logs).map_err(io_error(&logs))?;
     let script_path = layout.slurm_dir().join("sweep.sbatch");
@@ -216,7 +227,7 @@ mod tests {
 
     #[test]
     fn arrays_stay_under_the_cluster_limit() {
-        assert_eq!(array_plan(24, 4, 1001), ArrayPlan { tasks: 6, runs_per_task: 4, runs: 24 });
+        assert_eq!(array_plan(24, 4, 1001), ArrayPlan { tasks: 6, runs_per_task: 4, runs: 24, max_parallel: None });
         assert_eq!(array_plan(25, 4, 1001).tasks, 7);
         let big = array_plan(100_000, 1, 1001);
         assert!(big.tasks <= 1001 && big.tasks * big.runs_per_task >= 100_000, "{big:?}");

@@ -179,6 +179,8 @@ pub struct Parameter {
 pub struct Planned {
     /// The sweep file it was planned from (absolute), if it was a file.
     pub source: Option<String>,
+    /// The content hash of that file's text when it was planned.
+    pub source_hash: Option<String>,
     /// The base scenario as the sweep file named it.
     pub base: String,
     /// The base scenario's content hash when it was planned.
@@ -229,7 +231,7 @@ const TOP_KEYS: &[&str] = &[
 ];
 const SAMPLE_KEYS: &[&str] = &["method", "points"];
 const RANGE_KEYS: &[&str] = &["min", "max", "steps"];
-const PLAN_KEYS: &[&str] = &["source", "base", "base_hash", "points", "runs", "tradesim_version"];
+const PLAN_KEYS: &[&str] = &["source", "source_hash", "base", "base_hash", "points", "runs", "tradesim_version"];
 
 /// The accepted name nearest to `name`, when one is near enough to be a likely typo.
 pub fn nearest<'a>(name: &str, accepted: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -381,7 +383,7 @@ pub fn parse(text: &str, origin: &str, default_name: &str) -> Result<SweepSpec, 
     let replicates = root.get("replicates").map_or(Some(1), |item| r.integer("replicates", item, 1, MAX_REPLICATES));
     let replicates = replicates.unwrap_or(1) as u32;
     if let (Some(seed), Some(item)) = (seed, root.get("seed"))
-        && seed > (i64::MAX as u64) - replicates as u64
+        && seed > (i64::MAX as u64) - (replicates as u64 - 1)
     {
         r.problem(
             "seed",
@@ -406,12 +408,9 @@ pub fn parse(text: &str, origin: &str, default_name: &str) -> Result<SweepSpec, 
 
     let (method, points) = sample(&mut r, root.get("sample"));
     let parameters = parameters(&mut r, root.get("parameters"), method);
-    if method != Method::Grid && parameters.is_empty() && root.get("parameters").is_some() {
-        r.problem(
-            "parameters",
-            root.get("parameters").and_then(Item::span),
-            format!("empty; method = \"{}\" draws values of parameters: give at least one", method.name()),
-        );
+    if method != Method::Grid && parameters.is_empty() && r.problems.is_empty() {
+        let span = root.get("parameters").or(root.get("sample")).and_then(Item::span);
+        r.problem("parameters", span, format!("none; method = \"{}\" draws values of parameters: give at least one (replicates of the base alone are a grid without parameters)", method.name()));
     }
     if method == Method::Sobol && parameters.len() > MAX_SOBOL_PARAMETERS {
         r.problem(
@@ -522,7 +521,7 @@ fn parameters(r: &mut Reader, item: Option<&Item>, method: Method) -> Vec<Parame
             let mut values = Vec::new();
             for v in array.iter() {
                 match ParamValue::from_toml(v) {
-                    Ok(pv) if values.contains(&pv) => {
+                    Ok(pv) if values.iter().any(|v| same_value(v, &pv)) => {
                         r.problem(&label, v.span(), format!("{} is listed twice", pv.cell()))
                     }
                     Ok(pv) => values.push(pv),
@@ -535,6 +534,17 @@ fn parameters(r: &mut Reader, item: Option<&Item>, method: Method) -> Vec<Parame
             }
             Domain::Values(values)
         } else if let Some(range) = value.as_table_like() {
+            if range.iter().any(|(k, _)| !RANGE_KEYS.contains(&k)) || range.is_dotted() {
+                r.problem(
+                    &label,
+                    key_span,
+                    format!(
+                        "TOML reads an unquoted dotted key as nested tables; quote the whole path: \"{path}.{}\" = …",
+                        range.iter().next().map(|(k, _)| k).unwrap_or("…")
+                    ),
+                );
+                continue;
+            }
             match self::range(r, &label, range, method) {
                 Some(d) => d,
                 None => continue,
@@ -623,33 +633,52 @@ fn range(r: &mut Reader, label: &str, table: &dyn toml_edit::TableLike, method: 
         r.problem(label, span_of("min"), "min > max; give min ≤ max");
         return None;
     }
-    if let (Bounds::Int(a, b), Some(steps)) = (bounds, steps)
-        && steps as i128 > b as i128 - a as i128 + 1
-    {
-        r.problem(
-            &format!("{label}.steps"),
-            span_of("steps"),
-            format!(
-                "{steps} steps between the whole numbers {a} and {b} would repeat values; at most {} are accepted",
-                b as i128 - a as i128 + 1
-            ),
-        );
-        return None;
-    }
-    if let (Bounds::Date(a, b), Some(steps)) = (bounds, steps)
-        && steps as i64 > a.days_until(b) + 1
-    {
-        r.problem(
-            &format!("{label}.steps"),
-            span_of("steps"),
-            format!(
-                "{steps} steps between {a} and {b} would repeat dates; at most {} are accepted",
-                a.days_until(b) + 1
-            ),
-        );
+    let wide = match bounds {
+        Bounds::Int(a, b) => (b as i128 - a as i128) as f64,
+        Bounds::Float(a, b) => (b - a).abs() / a.abs().max(b.abs()).max(f64::MIN_POSITIVE),
+        Bounds::Date(..) => 0.0,
+    };
+    if matches!(bounds, Bounds::Int(..)) && wide > (1u64 << 53) as f64 {
+        r.problem(label, span_of("max"), "the range spans more than 2^53 whole numbers; give a narrower one");
         return None;
     }
     Some(Domain::Range { bounds, steps })
+}
+
+/// Checks that a range's grid does not repeat values, once the range is typed by its
+/// field (whole-number bounds on a number field are numbers): an error says how many
+/// steps the range can take.
+pub fn check_steps(domain: &Domain) -> Result<(), String> {
+    let Domain::Range { bounds, steps: Some(steps) } = domain else { return Ok(()) };
+    let steps = *steps as i128;
+    if steps < 2 {
+        return Ok(());
+    }
+    let distinct: Option<i128> = match *bounds {
+        Bounds::Int(a, b) => Some(b as i128 - a as i128 + 1),
+        Bounds::Date(a, b) => Some(a.days_until(b) as i128 + 1),
+        Bounds::Float(a, b) => (a == b).then_some(1),
+    };
+    match (distinct, bounds) {
+        (Some(n), Bounds::Int(a, b)) if steps > n => Err(format!(
+            "steps = {steps} between the whole numbers {a} and {b} would repeat values; at most {n} are accepted"
+        )),
+        (Some(n), Bounds::Date(a, b)) if steps > n => {
+            Err(format!("steps = {steps} between {a} and {b} would repeat dates; at most {n} are accepted"))
+        }
+        (Some(_), Bounds::Float(a, _)) => {
+            Err(format!("min = max = {a}: steps = {steps} would repeat it; give steps = 1, or a wider range"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether two listed values are the same value (0 and 0.0 are).
+fn same_value(a: &ParamValue, b: &ParamValue) -> bool {
+    match (a, b) {
+        (ParamValue::Int(i), ParamValue::Float(x)) | (ParamValue::Float(x), ParamValue::Int(i)) => *i as f64 == *x,
+        _ => a == b,
+    }
 }
 
 fn plan(r: &mut Reader, item: &Item) -> Planned {
@@ -660,6 +689,7 @@ fn plan(r: &mut Reader, item: &Item) -> Planned {
     };
     r.keys("plan.", table, PLAN_KEYS);
     planned.source = table.get("source").and_then(|s| r.string("plan.source", s));
+    planned.source_hash = table.get("source_hash").and_then(|s| r.string("plan.source_hash", s));
     planned.base = table.get("base").and_then(|s| r.string("plan.base", s)).unwrap_or_default();
     planned.base_hash = table.get("base_hash").and_then(|s| r.string("plan.base_hash", s)).unwrap_or_default();
     planned
@@ -745,13 +775,22 @@ method = "sobel"
     }
 
     #[test]
-    fn whole_number_and_date_ranges_refuse_repeated_values() {
-        let p = problems("base = \"small\"\n[parameters]\n\"x.y\" = { min = 1, max = 3, steps = 4 }\n");
-        assert!(p[0].contains("at most 3 are accepted"), "{p:?}");
-        let p =
-            problems("base = \"small\"\n[parameters]\n\"x.y\" = { min = 2025-01-01, max = 2025-01-02, steps = 3 }\n");
-        assert!(p[0].contains("would repeat dates"), "{p:?}");
+    fn grids_that_would_repeat_values_are_refused() {
+        let steps = |text: &str| {
+            let spec = parse(&format!("base = \"small\"\n[parameters]\n\"x.y\" = {text}\n"), "s.toml", "s").unwrap();
+            check_steps(&spec.parameters[0].domain)
+        };
+        assert!(steps("{ min = 1, max = 3, steps = 4 }").unwrap_err().contains("at most 3 are accepted"));
+        assert!(steps("{ min = 1, max = 3, steps = 3 }").is_ok());
+        assert!(steps("{ min = 2025-01-01, max = 2025-01-02, steps = 3 }").unwrap_err().contains("would repeat dates"));
+        assert!(steps("{ min = 0.5, max = 0.5, steps = 3 }").unwrap_err().contains("would repeat it"));
         let p = problems("base = \"small\"\n[parameters]\n\"x.y\" = { min = 2025-01-01, max = 3.0, steps = 3 }\n");
         assert!(p[0].contains("both must be numbers or both dates"), "{p:?}");
+        let p = problems("base = \"small\"\n[parameters]\n\"x.y\" = [0, 0.0]\n");
+        assert!(p[0].contains("0 is listed twice"), "{p:?}");
+        let p = problems("base = \"small\"\n[parameters]\nbehaviour.hiring_rate = [0.1]\n");
+        assert!(p[0].contains("quote the whole path: \"behaviour.hiring_rate\""), "{p:?}");
+        let p = problems("base = \"small\"\n[sample]\nmethod = \"sobol\"\npoints = 4\n");
+        assert!(p[0].starts_with("parameters: none; method = \"sobol\""), "{p:?}");
     }
 }

@@ -15,8 +15,8 @@ pub enum RunState {
     Complete,
     /// Its last attempt failed, for this reason.
     Failed(String),
-    /// A process is working on it: on this machine (alive), or on another (where its
-    /// temporary directory says; a task killed there looks the same until it is redone).
+    /// A process is working on it: alive on this machine, or on another whose lease it
+    /// touched in the last [`STALE_AFTER_SECONDS`].
     Running { host: String, pid: u32 },
     /// Not done, or only left half-written by a process that is gone.
     Missing,
@@ -43,6 +43,52 @@ pub struct Failure {
     pub host: String,
 }
 
+/// A process working on a run says so in `lease.json` in the run's temporary directory,
+/// and touches it every [`HEARTBEAT_SECONDS`] while it works.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Lease {
+    pub host: String,
+    pub pid: u32,
+    /// When the process started, in clock ticks since boot (`/proc/PID/stat`), so that a
+    /// pid the system has given to another process since is not taken for it.
+    pub start_time: Option<u64>,
+    /// The Slurm job (`SLURM_JOB_ID`) it runs in, if any.
+    pub slurm_job: Option<String>,
+}
+
+pub const LEASE_FILE: &str = "lease.json";
+/// How often a working process touches its leases.
+pub const HEARTBEAT_SECONDS: u64 = 30;
+/// A lease on another machine not touched for this long is a dead process's (ten
+/// heartbeats: room for a slow shared file system and clocks a little apart).
+pub const STALE_AFTER_SECONDS: u64 = 300;
+
+impl Lease {
+    /// This process's lease.
+    pub fn mine(host: &str) -> Lease {
+        Lease {
+            host: host.to_string(),
+            pid: std::process::id(),
+            start_time: start_time(std::process::id()),
+            slurm_job: std::env::var("SLURM_JOB_ID").ok(),
+        }
+    }
+}
+
+/// A process's start time from `/proc/PID/stat` (field 22), and `None` for a process that
+/// is gone or a zombie (or where there is no `/proc`).
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: split after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?;
+    if state == "Z" || state == "X" {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
+}
+
 /// A run's temporary directory: `.replicate=R.partial-HOST-PID` in its point's directory.
 #[derive(Debug, Clone)]
 pub struct Partial {
@@ -52,14 +98,23 @@ pub struct Partial {
 }
 
 impl Partial {
-    /// Whether the process that made it still runs: known on this machine only.
-    pub fn alive(&self, this_host: &str) -> Option<bool> {
-        (self.host == this_host).then(|| Path::new(&format!("/proc/{}", self.pid)).exists())
-    }
-
-    /// Whether it may be another process's work in progress (so not to be removed).
-    pub fn maybe_running(&self, this_host: &str) -> bool {
-        self.alive(this_host).unwrap_or(true) && !(self.host == this_host && self.pid == std::process::id())
+    /// Whether the process that made it may still be working on it: on this machine, when
+    /// that process (same pid and start time) still runs; on another, when its lease was
+    /// touched in the last [`STALE_AFTER_SECONDS`].
+    pub fn is_live(&self, this_host: &str) -> bool {
+        let lease_path = self.path.join(LEASE_FILE);
+        let lease: Option<Lease> =
+            std::fs::read_to_string(&lease_path).ok().and_then(|t| serde_json::from_str(&t).ok());
+        if self.host == this_host {
+            return match (start_time(self.pid), lease.and_then(|l| l.start_time)) {
+                (Some(now), Some(then)) => now == then,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+        }
+        let touched =
+            std::fs::metadata(&lease_path).or_else(|_| std::fs::metadata(&self.path)).and_then(|m| m.modified());
+        touched.ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age.as_secs() < STALE_AFTER_SECONDS)
     }
 }
 
@@ -90,7 +145,7 @@ pub fn state(layout: &Layout, run: &RunId, this_host: &str) -> RunState {
     if is_complete(&layout.run_dir(run)) {
         return RunState::Complete;
     }
-    if let Some(p) = partials(layout, run).into_iter().find(|p| p.alive(this_host).unwrap_or(true)) {
+    if let Some(p) = partials(layout, run).into_iter().find(|p| p.is_live(this_host)) {
         return RunState::Running { host: p.host, pid: p.pid };
     }
     match read_failure(&layout.failed_dir(run)) {
@@ -112,6 +167,9 @@ pub struct ArrayPlan {
     /// The most runs a task has.
     pub runs_per_task: usize,
     pub runs: usize,
+    /// The most tasks running at once (`%M`), if limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel: Option<usize>,
 }
 
 pub const ARRAY_FILE: &str = "array.toml";
@@ -211,9 +269,10 @@ impl Status {
                 } else {
                     let list = array_list(&work);
                     let _ = writeln!(out, "shards with work left, of {tasks}: --array={list}");
-                    if array.is_some_and(|a| a.tasks == tasks) {
+                    if let Some(a) = array.filter(|a| a.tasks == tasks) {
                         let script = dir.join("slurm").join("sweep.sbatch");
-                        let _ = writeln!(out, "  resubmit them: sbatch --array={list} {}", script.display());
+                        let limit = a.max_parallel.map(|m| format!("%{m}")).unwrap_or_default();
+                        let _ = writeln!(out, "  resubmit them: sbatch --array={list}{limit} {}", script.display());
                     } else {
                         let _ = writeln!(out, "  run one: tradesim sweep run {} --shard I/{tasks}", dir.display());
                     }

@@ -173,11 +173,13 @@ fn half_written_runs_are_redone_and_failures_recorded_while_the_sweep_goes_on() 
     assert!(status.contains("point 5 replicate 1 (seed 8)"), "{status}");
     assert!(dir.join("failed/point=5/replicate=1/failure.json").is_file());
     let collect = ok(&["sweep", "collect", s(&dir)]);
-    assert!(collect.contains("2 runs failed and 0 are missing"), "{collect}");
+    assert!(collect.contains("2 runs failed, 0 are missing and 0 unreadable"), "{collect}");
     let runs = String::from_utf8(read(&dir.join("runs.csv"))).unwrap();
     assert_eq!(runs.lines().filter(|l| l.contains(",failed,")).count(), 2, "{runs}");
 
-    // A run killed mid-way leaves a temporary directory: never counted complete, redone.
+    // A run in progress on another machine has a temporary directory touched in the last
+    // minutes: left to it. One killed there stops being touched: redone after five minutes.
+    // One on this machine whose process is gone is redone at once. None counts complete.
     std::fs::remove_file(dir.join("runs/point=5")).unwrap();
     let point3 = dir.join("runs/point=3");
     std::fs::rename(point3.join("replicate=0"), point3.join(".replicate=0.partial-somehost-1")).unwrap();
@@ -192,7 +194,17 @@ fn half_written_runs_are_redone_and_failures_recorded_while_the_sweep_goes_on() 
     }
     assert!(status.contains("point 3 replicate 0 on somehost (pid 1)"), "{status}");
     let out = ok(&["sweep", "run", s(&dir), "--jobs", "2"]);
-    assert!(out.contains("4 runs done, 20 already complete, 0 failed"), "{out}");
+    assert!(out.contains("3 runs done, 20 already complete, 0 failed, 1 left to another process"), "{out}");
+    assert!(
+        point3.join(".replicate=0.partial-somehost-1/regions.csv.partial").exists(),
+        "another's work is not touched"
+    );
+    let stale = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    std::fs::File::open(point3.join(".replicate=0.partial-somehost-1")).unwrap().set_modified(stale).unwrap();
+    let status = ok(&["sweep", "status", s(&dir)]);
+    assert!(status.contains(&count("missing", 1)) && status.contains(&count("running", 0)), "{status}");
+    let out = ok(&["sweep", "run", s(&dir), "--jobs", "2"]);
+    assert!(out.contains("1 runs done, 23 already complete, 0 failed, 0 left"), "{out}");
     assert!(!dir.join("failed/point=5").exists(), "a run that now completed keeps no failure record");
     let left: Vec<_> = std::fs::read_dir(&point3).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left.len(), 2, "only replicate=0 and replicate=1 remain: {left:?}");
@@ -218,9 +230,12 @@ fn a_sweep_file_changed_since_planning_is_refused_unless_forced() {
     assert!(!dir.join("runs").exists(), "nothing ran");
     let out = ok(&["sweep", "run", s(&dir), "--shard", "0/24", "--force"]);
     assert!(out.contains("1 runs done"), "{out}");
-    // Planning the changed file into the same directory is refused too.
+    // Planning the changed file into the same directory is refused too, touching nothing.
+    let before: Vec<Vec<u8>> = ["sweep.toml", "points.csv", "base.toml"].iter().map(|f| read(&dir.join(f))).collect();
     let e = fails(&["sweep", "plan", s(&file), "--out", s(&dir)], 2);
     assert!(e.contains("holds another planned sweep"), "{e}");
+    let after: Vec<Vec<u8>> = ["sweep.toml", "points.csv", "base.toml"].iter().map(|f| read(&dir.join(f))).collect();
+    assert!(before == after, "a refused plan leaves the planned sweep as it was");
 }
 
 #[test]
@@ -357,7 +372,8 @@ fn the_slurm_script_runs_each_task_on_its_shard() {
         "#SBATCH --signal=B:TERM@120".into(),
         "#SBATCH --requeue".into(),
         format!("#SBATCH --output={}/slurm/logs/%A_%a.out", abs.display()),
-        format!("TRADESIM=\"${{TRADESIM:-{}}}\"", env!("CARGO_BIN_EXE_tradesim")),
+        format!("DEFAULT_TRADESIM='{}'", env!("CARGO_BIN_EXE_tradesim")),
+        "TRADESIM=\"${TRADESIM:-$DEFAULT_TRADESIM}\"".into(),
         format!(
             "exec \"$TRADESIM\" sweep run '{}' --shard \"${{SLURM_ARRAY_TASK_ID}}/5\" --jobs \"${{SLURM_CPUS_PER_TASK:-1}}\"",
             abs.display()
@@ -377,5 +393,148 @@ fn the_slurm_script_runs_each_task_on_its_shard() {
     let report = ok(&["sweep", "status", s(&dir)]);
     assert!(report.contains(&count("complete", 5)), "task 3 of 5 has runs 14..19: {report}");
     assert!(report.contains("shards with work left, of 5: --array=0-2,4"), "{report}");
-    assert!(report.contains(&format!("sbatch --array=0-2,4 {}/slurm/sweep.sbatch", abs.display())), "{report}");
+    assert!(report.contains(&format!("sbatch --array=0-2,4%3 {}/slurm/sweep.sbatch", abs.display())), "{report}");
+    // Another cut into tasks would overlap the array already written: refused, unchanged.
+    let before = read(&dir.join("slurm/sweep.sbatch"));
+    let e = fails(&["sweep", "slurm", s(&dir), "--runs-per-task", "3"], 2);
+    assert!(e.contains("cuts the runs into 5 tasks; these options give 8"), "{e}");
+    let e = fails(&["sweep", "slurm", s(&dir), "--runs-per-task", "5", "--partition", "a b"], 2);
+    assert!(e.contains("--partition a b is not accepted"), "{e}");
+    assert!(read(&dir.join("slurm/sweep.sbatch")) == before, "a refused sweep slurm leaves the script as it was");
+    ok(&["sweep", "slurm", s(&dir), "--runs-per-task", "3", "--force"]);
+    assert!(String::from_utf8(read(&dir.join("slurm/sweep.sbatch"))).unwrap().contains("#SBATCH --array=0-7\n"));
+}
+
+/// Reads the value at a validator-style path (`behaviour.x`, `events[1].effective`) of a
+/// scenario file.
+fn value_at(doc: &toml::Table, path: &str) -> String {
+    let mut here = toml::Value::Table(doc.clone());
+    for part in path.split('.') {
+        let (key, index) = match part.split_once('[') {
+            Some((k, i)) => (k, Some(i.trim_end_matches(']').parse::<usize>().unwrap())),
+            None => (part, None),
+        };
+        here = here.get(key).unwrap_or_else(|| panic!("{path}: no {key}")).clone();
+        if let Some(i) = index {
+            here = here.get(i).unwrap().clone();
+        }
+    }
+    match here {
+        toml::Value::String(s) => s,
+        toml::Value::Float(x) => tradesim::output::fmt_f64(x),
+        other => other.to_string(),
+    }
+}
+
+#[test]
+fn every_run_uses_the_values_and_seed_points_csv_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A Latin hypercube with elements named and indexed, a date range, a whole-number field
+    // and whole-number bounds on a number field; independent seeds.
+    let file = write(
+        tmp.path(),
+        "lhs.toml",
+        r#"
+base = "small"
+seeds = "independent"
+seed = 40
+replicates = 2
+ticks = 30
+[sample]
+method = "lhs"
+points = 6
+[parameters]
+'rules["Partner answers"].cap' = { min = 0, max = 1 }
+"events[0].effective" = { min = 2024-04-08, max = 2024-06-03 }
+"behaviour.known_retailers" = { min = 1, max = 4 }
+"regions[HOME].exporter_absorption" = [0.0, 0.25]
+"#,
+    );
+    let dir = plan(tmp.path(), "lhs", &file);
+    let out = ok(&["sweep", "plan", s(&file), "--out", s(&dir)]);
+    assert!(out.contains("already holds this plan"), "{out}");
+    ok(&["sweep", "run", s(&dir), "--jobs", "2"]);
+    let points = String::from_utf8(read(&dir.join("points.csv"))).unwrap();
+    let mut lines = points.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let fields = ["rules[0].cap", "events[0].effective", "behaviour.known_retailers", "regions[0].exporter_absorption"];
+    let mut seeds = Vec::new();
+    let mut caps = Vec::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let run = dir.join(format!("runs/point={}/replicate={}", cells[0], cells[1]));
+        let doc: toml::Table = String::from_utf8(read(&run.join("scenario.toml"))).unwrap().parse().unwrap();
+        assert_eq!(value_at(&doc, "seed"), cells[2], "{}: seed", run.display());
+        for (k, field) in fields.iter().enumerate() {
+            assert_eq!(value_at(&doc, field), cells[3 + k], "{}: {} ({field})", run.display(), header[3 + k]);
+        }
+        seeds.push(cells[2].to_string());
+        caps.push(cells[3].parse::<f64>().unwrap());
+    }
+    seeds.sort();
+    seeds.dedup();
+    assert_eq!(seeds.len(), 12, "independent seeds differ for every run");
+    assert!(caps.iter().any(|c| c.fract() != 0.0), "whole-number bounds on a number field draw numbers: {caps:?}");
+    ok(&["sweep", "collect", s(&dir)]);
+    let runs = String::from_utf8(read(&dir.join("runs.csv"))).unwrap();
+    assert!(runs.lines().next().unwrap().contains("HOME_13w_gdp_pct_change"), "{runs}");
+    assert!(!runs.lines().next().unwrap().contains("52w"), "no run of 30 weeks reaches 52 weeks");
+}
+
+#[test]
+fn two_paths_to_one_field_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(
+        tmp.path(),
+        "dup.toml",
+        "base = \"small\"\n[parameters]\n\"rules[0].cap\" = [0.1, 0.2]\n'rules[\"Partner answers\"].cap' = [0.3]\n",
+    );
+    let e = fails(&["sweep", "plan", s(&file), "--out", s(&tmp.path().join("o"))], 2);
+    assert!(e.contains("sets rules[0].cap, which another parameter already sets (rules[0].cap)"), "{e}");
+}
+
+#[test]
+fn a_dry_run_times_a_run_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "sweep.toml", SWEEP);
+    let out = ok(&["sweep", "plan", s(&file), "--dry-run"]);
+    assert!(out.contains("12 points × 2 replicates = 24 runs"), "{out}");
+    assert!(out.contains("core-hours for 24 runs") && out.contains("--array=0-2 (3 tasks"), "{out}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "only the sweep file");
+}
+
+#[test]
+fn a_signal_stops_a_sweep_cleanly_and_the_same_command_resumes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Runs of a few tenths of a second, one at a time: the signal comes mid-sweep.
+    let file = write(tmp.path(), "sweep.toml", &format!("scale = 40\n{SWEEP}"));
+    let dir = plan(tmp.path(), "sweep", &file);
+    let reference = plan(tmp.path(), "reference", &file);
+    let child = Command::new(env!("CARGO_BIN_EXE_tradesim"))
+        .args(["sweep", "run", s(&dir), "--jobs", "1"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let runs = dir.join("runs");
+    let started = std::time::Instant::now();
+    while !runs.join("point=1").exists() && started.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "a stopped sweep exits with 3: {stderr}");
+    assert!(stderr.contains("stopped by a signal") && stderr.contains("the same command resumes it"), "{stderr}");
+    let status = ok(&["sweep", "status", s(&dir)]);
+    assert!(status.contains(&count("running", 0)) && status.contains(&count("failed", 0)), "{status}");
+    assert!(!status.contains(&count("missing", 0)), "the sweep stopped before its end: {status}");
+    ok(&["sweep", "run", s(&dir), "--jobs", "2"]);
+    ok(&["sweep", "run", s(&reference), "--jobs", "2"]);
+    for d in [&dir, &reference] {
+        ok(&["sweep", "collect", s(d)]);
+    }
+    for f in ["runs.csv", "effects.csv", "summary.csv"] {
+        assert!(read(&dir.join(f)) == read(&reference.join(f)), "{f}: a stopped and resumed sweep differs");
+    }
 }
