@@ -301,11 +301,12 @@ impl TariffTable {
     /// The rate a shipment pays at arrival: the rate in force, or, when it departed before
     /// the last change and arrives within that change's grace period, the previous rate if
     /// that is lower (grace never makes goods pay more).
-    pub fn rate_at_arrival(&self, importer: usize, exporter: usize, sector: usize, departed: u32, now: u32) -> f64 {
+    /// `departed` is signed: shipments of the opening pipeline left before tick 0.
+    pub fn rate_at_arrival(&self, importer: usize, exporter: usize, sector: usize, departed: i64, now: u32) -> f64 {
         let c = self.cell(importer, exporter, sector);
         let g = self.grace[c];
         match g.until {
-            Some(until) if departed < g.changed_at && now <= until => g.previous_rate.min(self.rate[c]),
+            Some(until) if departed < g.changed_at as i64 && now <= until => g.previous_rate.min(self.rate[c]),
             _ => self.rate[c],
         }
     }

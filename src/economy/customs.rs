@@ -171,9 +171,8 @@ fn clear_customs(
         }
         let line = &mut lines[ship.line as usize];
         let (e, s) = (ship.origin as usize, line.sector as usize);
-        let lead = sc.lead_time(e, i);
-        debug_assert!(ship.arrives >= lead, "a shipment arriving at {} after a lead time of {lead}", ship.arrives);
-        let departed = ship.arrives - lead;
+        // The opening pipeline's shipments departed before tick 0 (world::fill_pipeline).
+        let departed = ship.arrives as i64 - sc.lead_time(e, i) as i64;
         let rate = table.rate_at_arrival(i, e, s, departed, now);
         let tariff = to_cents(ship.value.0 as f64 * rate);
         let received = ship.quantity / (1.0 + sc.transport_cost(e, i));

@@ -16,15 +16,16 @@ use crate::agents::*;
 use crate::market::*;
 use crate::rng::{DrawKey, Purpose, pick_weighted};
 use crate::scenario::Scenario;
-use crate::units::Money;
+use crate::units::{CENTS_PER_UNIT, Money, quantity_for, to_cents};
 use bevy_ecs::prelude::*;
 use calibrate::{LabourNeed, labour_coefficients, retail_labour_cost, wages};
-use rand_distr::{Distribution, LogNormal};
 use std::ops::Range;
 use std::sync::Arc;
 
 /// Agents before they are spawned: layout, networks and sizes.
 struct Plan {
+    /// Households' weekly spending by region in the steady state of the drawn network.
+    consumption: Vec<f64>,
     producer_ranges: Vec<Range<u32>>,
     retailer_ranges: Vec<Range<u32>>,
     n_producers: usize,
@@ -126,11 +127,12 @@ impl Plan {
             })
             .collect();
 
-        // Households' known retailers, and the sales they bring.
+        // Households' known retailers, and the sales each unit of their region's spending
+        // brings each retailer (sales are proportional to the region's spending).
         let first_household = 1 + (nr + n_producers + n_retailers) as u64;
         let mut known = Vec::new();
         let mut household_region = Vec::new();
-        let mut sales = vec![0.0; n_retailers];
+        let mut unit_sales = vec![0.0; n_retailers];
         for r in 0..nr {
             let h = sc.regions[r].households;
             if h == 0 {
@@ -141,7 +143,7 @@ impl Plan {
                 .filter(|&&s| !retailer_ranges[r * ns + s].is_empty())
                 .map(|&s| sc.sectors[s].budget_share)
                 .sum();
-            let income = cal.consumption[r] / h as f64;
+            let income = 1.0 / h as f64;
             for _ in 0..h {
                 let id = first_household + known.len() as u64;
                 let key = DrawKey::new(sc.seed, id, 0, Purpose::Build);
@@ -156,7 +158,7 @@ impl Plan {
                         };
                         if pick != NONE && available > 0.0 {
                             let spend = income * sc.sectors[s].budget_share / available / k_ret as f64;
-                            sales[pick as usize] += spend / cal.retail_price[r * ns + s];
+                            unit_sales[pick as usize] += spend / cal.retail_price[r * ns + s];
                         }
                         list.push(pick);
                     }
@@ -166,18 +168,18 @@ impl Plan {
             }
         }
 
-        // Producers' output: retail orders plus input orders of other producers, solved as a
-        // fixed point over the drawn network (each valid slot gets an equal share at base).
-        let mut final_demand = vec![0.0; n_producers];
+        // The drawn network's flows: (supplier, buyer, units shipped per unit of the
+        // buyer's output or sales), retailers' edges and producers' input edges.
+        let mut retail_edges: Vec<(u32, u32, f64)> = Vec::new();
         for (i, slots) in retailer_slots.iter().enumerate() {
             let r = retailer_place[i].0;
             let valid = slots.iter().filter(|&&p| p != NONE).count();
             for &p in slots.iter().filter(|&&p| p != NONE) {
                 let origin = producer_place[p as usize].0;
-                final_demand[p as usize] += sales[i] / valid as f64 * (1.0 + sc.transport_cost(origin, r));
+                retail_edges.push((p, i as u32, (1.0 + sc.transport_cost(origin, r)) / valid as f64));
             }
         }
-        let mut edges: Vec<(u32, u32, f64)> = Vec::new(); // (supplier, buyer, units per unit of buyer output)
+        let mut edges: Vec<(u32, u32, f64)> = Vec::new();
         for (q, slots) in producer_slots.iter().enumerate() {
             let (r, s) = producer_place[q];
             for (line, &(_, a)) in sc.recipe(r, s).inputs.iter().enumerate() {
@@ -189,19 +191,110 @@ impl Plan {
                 }
             }
         }
-        let mut output = final_demand.clone();
-        for _ in 0..1000 {
-            let mut next = final_demand.clone();
-            for &(p, q, w) in &edges {
-                next[p as usize] += w * output[q as usize];
+        // Producers' output for retailers' sales: their orders plus other producers' input
+        // orders, a fixed point over the network.
+        let solve = |sales: &[f64]| -> Vec<f64> {
+            let mut final_demand = vec![0.0; n_producers];
+            for &(p, i, w) in &retail_edges {
+                final_demand[p as usize] += w * sales[i as usize];
             }
-            let change = next.iter().zip(&output).map(|(a, b)| (a - b).abs() / a.max(1e-300)).fold(0.0, f64::max);
-            output = next;
-            if change < 1e-12 {
+            let mut output = final_demand.clone();
+            for _ in 0..1000 {
+                let mut next = final_demand.clone();
+                for &(p, q, w) in &edges {
+                    next[p as usize] += w * output[q as usize];
+                }
+                let change = next.iter().zip(&output).map(|(a, b)| (a - b).abs() / a.max(1e-300)).fold(0.0, f64::max);
+                output = next;
+                if change < 1e-12 {
+                    break;
+                }
+            }
+            output
+        };
+
+        // Spending that each region's income pays for on this network. A unit spent by
+        // region s becomes income where value is added along its supply chains (at base
+        // prices: a sale is income of the seller's region and a cost of the buyer's;
+        // tariffs, paid and collected in the importing region, cancel there). Spending
+        // equal to income in every region is the eigenvector of that income matrix: the
+        // steady state of a world whose money is closed. Solved on the drawn network, not
+        // only on the aggregate shares (`calibrate`), so that no region starts earning more
+        // than it spends because of which suppliers its buyers happened to draw.
+        let spenders: Vec<usize> = (0..nr).filter(|&r| sc.regions[r].households > 0).collect();
+        // One column per spending region: (income by region, unit sales, unit output). Each is
+        // its own solve, so they run in parallel and come back in the spenders' order.
+        let columns: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> = crate::threads::par_map(spenders.iter().copied(), |s| {
+            let sales: Vec<f64> =
+                (0..n_retailers).map(|i| if retailer_place[i].0 == s { unit_sales[i] } else { 0.0 }).collect();
+            let output = solve(&sales);
+            let mut income = vec![0.0; nr];
+            let fob = |buyer: usize, p: u32| {
+                let (e, k) = producer_place[p as usize];
+                calibrate::fob_factor(sc, buyer, e, k)
+            };
+            for (i, &units) in sales.iter().enumerate() {
+                let (r, k) = retailer_place[i];
+                income[r] += units * cal.retail_price[r * ns + k];
+            }
+            for &(p, i, w) in &retail_edges {
+                let r = retailer_place[i as usize].0;
+                let value = w * sales[i as usize] * fob(r, p);
+                income[producer_place[p as usize].0] += value;
+                income[r] -= value;
+            }
+            for &(p, q, w) in &edges {
+                let r = producer_place[q as usize].0;
+                let value = w * output[q as usize] * fob(r, p);
+                income[producer_place[p as usize].0] += value;
+                income[r] -= value;
+            }
+            (income, sales, output)
+        });
+        let total: f64 = spenders.iter().map(|&r| cal.consumption[r]).sum();
+        let mut spend: Vec<f64> = spenders.iter().map(|&r| cal.consumption[r]).collect();
+        for _ in 0..100_000 {
+            let mut next = vec![0.0; spenders.len()];
+            for (k, (income, _, _)) in columns.iter().enumerate() {
+                for (j, &r) in spenders.iter().enumerate() {
+                    next[j] += income[r] * spend[k];
+                }
+            }
+            let sum: f64 = next.iter().sum();
+            if sum.is_nan() || sum <= 0.0 {
+                break;
+            }
+            next.iter_mut().for_each(|x| *x *= total / sum);
+            let change = next.iter().zip(&spend).map(|(a, b)| (a - b).abs() / a.abs().max(1e-300)).fold(0.0, f64::max);
+            spend = next;
+            if change < 1e-13 {
                 break;
             }
         }
+        // A region that earns next to nothing on the network (no capacity at home, say)
+        // would spend nothing in that steady state; such worlds keep the aggregate
+        // calibration's spending, near no steady state but with every region alive.
+        let degenerate = spenders
+            .iter()
+            .zip(&spend)
+            .any(|(&r, &x)| !(x.is_finite() && x > 1e-3 * cal.consumption[r]) && cal.consumption[r] > 0.0);
+        if degenerate {
+            spend = spenders.iter().map(|&r| cal.consumption[r]).collect();
+        }
+        let mut consumption = vec![0.0; nr];
+        let mut sales = vec![0.0; n_retailers];
+        let mut output = vec![0.0; n_producers];
+        for (k, (_, unit, unit_output)) in columns.iter().enumerate() {
+            consumption[spenders[k]] = spend[k];
+            for (x, u) in sales.iter_mut().zip(unit) {
+                *x += spend[k] * u;
+            }
+            for (x, u) in output.iter_mut().zip(unit_output) {
+                *x += spend[k] * u;
+            }
+        }
         Plan {
+            consumption,
             producer_ranges,
             retailer_ranges,
             n_producers,
@@ -217,7 +310,7 @@ impl Plan {
         }
     }
 
-    /// Mean lead time and landed cost of a buyer's valid slots.
+    /// Mean landed cost of a buyer's valid slots, and the share of them abroad.
     fn slot_means(
         &self,
         sc: &Scenario,
@@ -225,19 +318,26 @@ impl Plan {
         slots: &[u32],
         buyer_region: usize,
         sector: usize,
-    ) -> (f64, f64, f64) {
+    ) -> (f64, f64) {
         let (nr, ns) = (sc.n_regions(), sc.n_sectors());
         let valid: Vec<usize> =
             slots.iter().filter(|&&p| p != NONE).map(|&p| self.producer_place[p as usize].0).collect();
         if valid.is_empty() {
-            return (1.0, cal.landed_avg[buyer_region * ns + sector], 0.0);
+            return (cal.landed_avg[buyer_region * ns + sector], 0.0);
         }
         let n = valid.len() as f64;
-        let lead = valid.iter().map(|&e| sc.lead_time(e, buyer_region) as f64).sum::<f64>() / n;
         let landed = valid.iter().map(|&e| cal.landed[(buyer_region * nr + e) * ns + sector]).sum::<f64>() / n;
         let imported = valid.iter().filter(|&&e| e != buyer_region).count() as f64 / n;
-        (lead, landed, imported)
+        (landed, imported)
     }
+}
+
+/// The cash a firm holds above its buffer in the steady state, so that its first dividend
+/// is its weekly profit, as every later one is: with a payout of `dividend_rate` of the
+/// excess each week, the excess settles at `(1 − rate)/rate` × profit. A firm built at its
+/// buffer would pay out only `rate` × profit at first, and households' income would dip.
+fn steady_excess(b: &crate::scenario::Behaviour, profit: f64) -> f64 {
+    if b.dividend_rate > 0.0 && profit > 0.0 { (1.0 - b.dividend_rate) / b.dividend_rate * profit } else { 0.0 }
 }
 
 /// Gives a line's supplier slots its drawn suppliers, with equal order shares.
@@ -253,13 +353,14 @@ fn set_slots(line_slots: &mut [SupplierSlot], slots: &[u32], producer_region: &[
 /// Builds a world ready to run: resources, governments, producers, retailers, households.
 pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
     let sc = &*scenario;
-    let cal = calibrate(sc);
+    let mut cal = calibrate(sc);
     let (nr, ns) = (sc.n_regions(), sc.n_sectors());
     let b = &sc.behaviour;
     let rs = |r: usize, s: usize| r * ns + s;
     let k_sup = b.suppliers_per_input as usize;
     let consumer_sectors: Vec<usize> = (0..ns).filter(|&s| sc.sectors[s].is_consumer()).collect();
     let plan = Plan::new(sc, &cal, &consumer_sectors);
+    cal.consumption.clone_from(&plan.consumption);
     let (n_producers, n_retailers) = (plan.n_producers, plan.n_retailers);
     let n_employers = n_producers + n_retailers;
 
@@ -310,6 +411,8 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
     // --- producers
     let producer_region: Vec<u16> = plan.producer_place.iter().map(|&(r, _)| r as u16).collect();
     let mut staff_needed = Vec::with_capacity(n_employers);
+    // Each employer's weekly profit at base, for its opening cash and its owners' income.
+    let mut profits: Vec<f64> = Vec::with_capacity(n_employers);
     let mut employer_region = Vec::with_capacity(n_employers);
     let mut rows = Vec::with_capacity(n_producers);
     for p in 0..n_producers {
@@ -321,10 +424,11 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         let mut input_cost = 0.0;
         for (li, &(j, a)) in recipe.inputs.iter().enumerate() {
             let slots = &plan.producer_slots[p][li * k_sup..(li + 1) * k_sup];
-            let (lead, landed, imported) = plan.slot_means(sc, &cal, slots, r, j);
+            let (landed, imported) = plan.slot_means(sc, &cal, slots, r, j);
             let mut line = InputLine::new(j);
             line.forecast = a * x;
-            line.stock = line.forecast * (lead + b.input_cover_weeks);
+            // On hand: the cover; the lead time's worth is on its way (`fill_pipelines`).
+            line.stock = line.forecast * b.input_cover_weeks;
             line.imported_stock = line.stock * imported;
             line.cost_basis = landed;
             line.replacement_cost = landed;
@@ -337,7 +441,10 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
             set_slots(purchasing.suppliers.line_mut(li), slots, &producer_region);
         }
         let price = (1.0 + recipe.markup) * (wage[r] * l + input_cost);
-        staff_needed.push((l * x).ceil().max(0.0) as u32);
+        let staff = (l * x).ceil().max(0.0);
+        staff_needed.push(staff as u32);
+        let profit = x * (price - input_cost) - wage[r] * staff;
+        profits.push(profit);
         employer_region.push(r as u16);
         rows.push((
             producer_id(nr, p),
@@ -359,7 +466,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
                 ..Default::default()
             },
             purchasing,
-            Cash(Money::from_units(b.cash_buffer_weeks * x * price)),
+            Cash(Money::from_units(b.cash_buffer_weeks * x * price + steady_excess(b, profit))),
             Staff { employer: p as u32, revenue_avg: x * price, ..Default::default() },
         ));
     }
@@ -373,10 +480,10 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         let (r, s) = plan.retailer_place[i];
         let d = plan.sales[i];
         let slots = &plan.retailer_slots[i];
-        let (lead, landed, imported) = plan.slot_means(sc, &cal, slots, r, s);
+        let (landed, imported) = plan.slot_means(sc, &cal, slots, r, s);
         let mut line = InputLine::new(s);
         line.forecast = d;
-        line.stock = d * (lead + b.retail_cover_weeks);
+        line.stock = d * b.retail_cover_weeks;
         line.imported_stock = line.stock * imported;
         line.cost_basis = landed;
         line.replacement_cost = landed;
@@ -386,7 +493,10 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         let price = (1.0 + b.retail_markup) * (landed + wage[r] * per_unit);
         base_retail_num[rs(r, s)] += price * d.max(1e-12);
         base_retail_den[rs(r, s)] += d.max(1e-12);
-        staff_needed.push((per_unit * d).ceil().max(0.0) as u32);
+        let staff = (per_unit * d).ceil().max(0.0);
+        staff_needed.push(staff as u32);
+        let profit = d * (price - landed) - wage[r] * staff;
+        profits.push(profit);
         employer_region.push(r as u16);
         rows.push((
             retailer_id(nr, n_producers, i),
@@ -394,7 +504,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
             Home(r as u16),
             Shelf { price, target_price: price, fill_ratio: 1.0, ordered: d, ..Default::default() },
             purchasing,
-            Cash(Money::from_units(b.cash_buffer_weeks * d * price)),
+            Cash(Money::from_units(b.cash_buffer_weeks * d * price + steady_excess(b, profit))),
             Staff { employer: (n_producers + i) as u32, revenue_avg: d * price, ..Default::default() },
         ));
     }
@@ -411,11 +521,9 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
     let mut owners = vec![0u32; n_employers];
     let mut staff = vec![0u32; n_employers];
     let mut served = vec![0usize; nr];
-    let cash_spread = LogNormal::new(-0.125, 0.5).expect("valid lognormal");
-    let first_household = 1 + (nr + n_producers + n_retailers) as u64;
-    let mut rows = Vec::with_capacity(plan.known.len());
-    for (k, known) in plan.known.into_iter().enumerate() {
-        let r = plan.household_region[k];
+    // Who works where and owns what, household by household.
+    let mut jobs = Vec::with_capacity(plan.household_region.len());
+    for &r in &plan.household_region {
         let emps = &employers_by_region[r];
         let (pos, filled) = &mut cursor[r];
         let mut employer = NONE;
@@ -437,12 +545,40 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         if owner_of != NONE {
             owners[owner_of as usize] += 1;
         }
-        let income = cal.consumption[r] / sc.regions[r].households as f64;
-        let mean_cash = (1.0 - b.consume_income) / b.consume_wealth * income;
-        let id = AgentId(first_household + k as u64);
-        let cash = mean_cash * cash_spread.sample(&mut DrawKey::new(sc.seed, id.0, 0, Purpose::Build).rng());
+        jobs.push((employer, owner_of));
+    }
+    // Each household starts in its own steady state: its income is its wage (if employed)
+    // and its share of its firm's profit, plus an equal part of what else its region's
+    // households receive at base (transfers: the base period's income less wages and
+    // profits), and its cash the level at which the budget rule spends exactly that income.
+    let own_income = |&(employer, owner_of): &(u32, u32), r: usize| {
+        let wage_part = if employer == NONE { 0.0 } else { wage[r] };
+        let dividend = if owner_of == NONE {
+            0.0
+        } else {
+            profits[owner_of as usize].max(0.0) / owners[owner_of as usize].max(1) as f64
+        };
+        wage_part + dividend
+    };
+    let mut own_sum = vec![0.0; nr];
+    for (job, &r) in jobs.iter().zip(&plan.household_region) {
+        own_sum[r] += own_income(job, r);
+    }
+    let rest: Vec<f64> = (0..nr)
+        .map(|r| {
+            let h = sc.regions[r].households as f64;
+            if h > 0.0 { (cal.consumption[r] - own_sum[r]) / h } else { 0.0 }
+        })
+        .collect();
+    let first_household = 1 + (nr + n_producers + n_retailers) as u64;
+    let mut rows = Vec::with_capacity(plan.known.len());
+    for (k, (known, job)) in plan.known.into_iter().zip(&jobs).enumerate() {
+        let r = plan.household_region[k];
+        let income = (own_income(job, r) + rest[r]).max(0.0);
+        let cash = (1.0 - b.consume_income) / b.consume_wealth * income;
+        let (employer, owner_of) = *job;
         rows.push((
-            id,
+            AgentId(first_household + k as u64),
             Household { region: r as u16, employer, owner_of, income },
             KnownRetailers::new(&known, consumer_sectors.len()),
             Budget::default(),
@@ -546,50 +682,124 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
     world.insert_resource(crate::metrics::Observed::new(&model));
     world.insert_resource(crate::metrics::HouseholdCash::default());
     world.insert_resource(crate::metrics::ProducerFlows::default());
-    lay_out_buyers(&mut world, sc);
+    let prices: Vec<f64> = {
+        let mut prices = vec![0.0; n_producers];
+        for (p, prod) in world.query::<(&Producer, &Production)>().iter(&world) {
+            prices[p.idx as usize] = prod.price;
+        }
+        prices
+    };
+    lay_out_buyers(&mut world, sc, &prices);
     world.insert_resource(model);
     world
 }
 
 /// Gives every buyer's heap data a fresh place, kind by kind in table order: all buyers'
-/// lines, then all their supplier slots, then room for all their shipments in transit.
+/// lines, then all their supplier slots, then their shipments in transit; and fills the
+/// pipelines of the steady state (`fill_pipeline`).
 ///
 /// Each pass over buyers streams some of these kinds (arrivals: lines and shipments;
 /// ordering: lines and slots; matching's fills: all three; pricing, production and
 /// metrics: lines only).
 /// Allocated as the world is built, a buyer's lines sit between its slots and the next
-/// buyer's lines, and its shipments, starting empty, land wherever the allocator puts
-/// them as they grow during the first weeks. Laid out here, the blocks of one kind follow
-/// one another in the order the passes visit them, so a pass reads memory nearly in
-/// sequence; a buyer whose shipments outgrow their room (a search that switched to a
-/// farther supplier) moves them, which changes nothing but where they are. At the large
-/// preset this took a quarter to two fifths off the passes that stream lines (the row in
-/// docs/performance.md, "What changed").
-fn lay_out_buyers(world: &mut World, sc: &Scenario) {
+/// buyer's lines, and its shipments land wherever the allocator puts them. Laid out here,
+/// the blocks of one kind follow one another in the order the passes visit them, so a
+/// pass reads memory nearly in sequence; a buyer whose shipments outgrow their room (a
+/// search that switched to a farther supplier) moves them, which changes nothing but where
+/// they are. At the large preset this took a quarter to two fifths off the passes that
+/// stream lines (the row in docs/performance.md, "What changed").
+fn lay_out_buyers(world: &mut World, sc: &Scenario, prices: &[f64]) {
     let mut buyers = world.query::<(&Home, &mut Purchasing)>();
     let mut buyers: Vec<_> = buyers.iter_mut(world).collect();
     // Each kind is copied to new blocks, allocated one after another, before the old ones
     // are freed (so the new ones do not land in the holes the old ones leave).
-    let lines: Vec<Vec<InputLine>> = buyers.iter().map(|(_, p)| p.lines.clone()).collect();
+    let mut lines: Vec<Vec<InputLine>> = buyers.iter().map(|(_, p)| p.lines.clone()).collect();
     let suppliers: Vec<Suppliers> = buyers.iter().map(|(_, p)| p.suppliers.clone()).collect();
+    let mut suppliers = suppliers;
     // A foreign supplier has one shipment on its way for each week of its lead time (one
     // dispatched a week, landing `lead` weeks later).
     let shipments: Vec<Vec<Shipment>> = buyers
         .iter()
-        .map(|(home, p)| {
+        .zip(lines.iter_mut().zip(suppliers.iter_mut()))
+        .map(|((home, p), (lines, suppliers))| {
             let d = home.0 as usize;
             let in_transit = |slot: &SupplierSlot| {
                 if slot.producer == NONE || slot.origin == home.0 { 0 } else { sc.lead_time(slot.origin as usize, d) }
             };
-            Vec::with_capacity(p.suppliers.all().iter().map(in_transit).sum::<u32>() as usize)
+            let mut shipments = Vec::with_capacity(p.suppliers.all().iter().map(in_transit).sum::<u32>() as usize);
+            fill_pipeline(sc, d, lines, suppliers, prices, &mut shipments);
+            shipments
         })
         .collect();
     for (((_, purchasing), lines), (suppliers, shipments)) in
         buyers.iter_mut().zip(lines).zip(suppliers.into_iter().zip(shipments))
     {
-        debug_assert!(purchasing.shipments.is_empty(), "nothing is in transit when the world is built");
+        debug_assert!(purchasing.shipments.is_empty(), "shipments are made here");
         purchasing.lines = lines;
         purchasing.suppliers = suppliers;
         purchasing.shipments = shipments;
+    }
+}
+
+/// A buyer's goods on their way at the start, as in the steady state the world is built
+/// in: each supplier has shipped the line's forecast × its share every week of its lead
+/// time (foreign: one shipment a week, dispatched at ticks −lead … −1 and landing at
+/// 0 … lead − 1; domestic: the fill due at tick 0), paid for at the price it charges this
+/// buyer's region. Their tariffs are paid when they land, at the rates then in force.
+/// With the lead time's worth in transit and the cover on hand, a buyer's position is its
+/// target and it orders its forecast from the first week, so nothing starts short.
+fn fill_pipeline(
+    sc: &Scenario,
+    d: usize,
+    lines: &mut [InputLine],
+    suppliers: &mut Suppliers,
+    prices: &[f64],
+    shipments: &mut Vec<Shipment>,
+) {
+    let longest = (0..sc.n_regions()).map(|e| sc.lead_time(e, d)).max().unwrap_or(0) as i64;
+    // Dispatch order: week by week from the earliest, then line by line and slot by slot,
+    // as matching dispatches.
+    for dispatched in -longest..=-1 {
+        for (li, line) in lines.iter_mut().enumerate() {
+            let s = line.sector as usize;
+            for slot in suppliers.line_mut(li).iter_mut() {
+                if slot.producer == NONE || slot.share <= 0.0 {
+                    continue;
+                }
+                let e = slot.origin as usize;
+                let lead = sc.lead_time(e, d) as i64;
+                if -dispatched > lead {
+                    continue;
+                }
+                let fob = if e == d {
+                    prices[slot.producer as usize]
+                } else {
+                    prices[slot.producer as usize]
+                        * (1.0 + sc.initial_tariff(d, e, s)).powf(-sc.regions[e].exporter_absorption)
+                };
+                let transport = sc.transport_cost(e, d);
+                let cents = to_cents(line.forecast * slot.share * (1.0 + transport) * fob * CENTS_PER_UNIT);
+                if cents <= 0 {
+                    continue;
+                }
+                let shipped = quantity_for(cents, fob);
+                slot.fob = fob;
+                line.in_transit += shipped / (1.0 + transport);
+                if e == d {
+                    // Domestic fills arrive the tick after dispatch: only the last week's.
+                    line.domestic_next += shipped;
+                    line.domestic_next_value += Money(cents);
+                } else {
+                    line.abroad += shipped;
+                    shipments.push(Shipment {
+                        line: li as u16,
+                        origin: e as u16,
+                        arrives: (dispatched + lead) as u32,
+                        quantity: shipped,
+                        value: Money(cents),
+                    });
+                }
+            }
+        }
     }
 }

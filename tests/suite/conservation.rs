@@ -94,3 +94,29 @@ fn staff_counts_stay_the_households_employed_there() {
     }
     assert!(moves > 100, "the run must move households between jobs to test the counts (moved {moves})");
 }
+
+/// The world starts in the steady state of its drawn network (issue 22, first step):
+/// goods are in transit from tick 0, every buyer orders its forecast, so imports flow in
+/// the first week and the counterfactual has no start-up collapse.
+#[test]
+fn the_counterfactual_starts_with_goods_in_transit_and_no_collapse() {
+    let sc = crate::common::embedded("us_china_2025").scaled(0.1).counterfactual();
+    // Built, before any tick: a foreign supplier has one shipment on its way per week of
+    // its lead time, landing at ticks 0 to lead − 1.
+    let mut built = tradesim::Simulation::new(std::sync::Arc::new(sc.clone()), false);
+    let mut q = built.world_mut().query::<&tradesim::agents::Purchasing>();
+    let arrivals: Vec<u32> = q.iter(built.world()).flat_map(|p| p.shipments.iter().map(|s| s.arrives)).collect();
+    assert!(arrivals.contains(&0) && arrivals.iter().all(|&t| t < 7), "{:?}", &arrivals[..arrivals.len().min(20)]);
+    let (reports, _) = crate::common::run(&sc, false, Some(26));
+    let usa = sc.region_index("USA").unwrap();
+    let at = |t: usize| &reports[t].regions[usa];
+    let later: f64 = (10..20).map(|t| at(t).imports).sum::<f64>() / 10.0;
+    assert!(at(0).imports > 0.8 * later, "imports at tick 0 {} against {later} later", at(0).imports);
+    let u0 = at(0).unemployment_rate;
+    for (t, report) in reports.iter().enumerate() {
+        let u = report.regions[usa].unemployment_rate;
+        assert!((u - u0).abs() < 0.025, "week {t}: US unemployment {u:.3} against {u0:.3} at tick 0");
+        let output = report.regions[usa].real_gdp / at(0).real_gdp;
+        assert!((0.97..1.03).contains(&output), "week {t}: US real GDP at {output:.3} of tick 0");
+    }
+}
