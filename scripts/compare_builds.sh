@@ -65,6 +65,11 @@ for name in sorted(times):
         continue
     t = times[name]
     pairs = sorted({p for p, _ in t if (p, "A") in t and (p, "B") in t})
+    if not pairs:
+        # A system one build has and the other has not (added, renamed or removed).
+        only_in = "A" if any(s == "A" for _, s in t) else "B"
+        print(f"{name:34s} only in build {only_in}: median {statistics.median(t.values()):.{digits}f}")
+        continue
     a = [t[(p, "A")] for p in pairs]
     b = [t[(p, "B")] for p in pairs]
     diffs = [y - x for x, y in zip(a, b)]

@@ -85,8 +85,8 @@ impl Simulation {
     pub fn new(scenario: Arc<Scenario>, policy_enabled: bool) -> Simulation {
         crate::threads::ensure_pool(None);
         let mut world = build_world(scenario.clone(), policy_enabled);
-        let (money, stocks, transit) = snapshot(&mut world, scenario.n_sectors());
-        let mut ledger = Ledger::new(money);
+        let (money, region_money, stocks, transit) = snapshot(&mut world, scenario.n_sectors());
+        let mut ledger = Ledger::new(money, region_money);
         ledger.open(stocks, transit);
         world.insert_resource(ledger);
         world.insert_resource(TickReport::default());
@@ -169,11 +169,24 @@ impl Simulation {
 }
 
 /// Money held by all agents, and goods stocks and goods in transit by sector.
-fn snapshot(world: &mut World, n_sectors: usize) -> (i128, Vec<f64>, Vec<f64>) {
-    let mut money = 0i128;
-    for cash in world.query::<&Cash>().iter(world) {
-        money += cash.0.0 as i128;
+/// Money in the world and in each region, cents, and goods in stock and in transit by
+/// sector, as the world was built.
+fn snapshot(world: &mut World, n_sectors: usize) -> (i128, Vec<i128>, Vec<f64>, Vec<f64>) {
+    let accounts = world.resource::<crate::economy::finance::ForeignAccounts>();
+    let nr = accounts.in_hand.len();
+    let mut region_money: Vec<i128> = (0..nr).map(|r| accounts.money(r) as i128).collect();
+    let mut q = world.query::<(
+        &Cash,
+        Option<&crate::agents::Home>,
+        Option<&crate::agents::Household>,
+        Option<&crate::agents::Government>,
+    )>();
+    for (cash, home, household, government) in q.iter(world) {
+        let region = home.map(|h| h.0).or(household.map(|h| h.region)).or(government.map(|g| g.region));
+        let region = region.expect("every agent with cash lives in a region") as usize;
+        region_money[region] += cash.0.0 as i128;
     }
+    let money = region_money.iter().sum();
     let mut stocks = vec![0.0; n_sectors];
     let mut transit = vec![0.0; n_sectors];
     for purchasing in world.query::<&Purchasing>().iter(world) {
@@ -185,5 +198,5 @@ fn snapshot(world: &mut World, n_sectors: usize) -> (i128, Vec<f64>, Vec<f64>) {
     for (producer, prod) in world.query::<(&crate::agents::Producer, &Production)>().iter(world) {
         stocks[producer.sector as usize] += prod.stock;
     }
-    (money, stocks, transit)
+    (money, region_money, stocks, transit)
 }

@@ -224,12 +224,28 @@ fn simulate(
     let broken = ["scenario", "counterfactual"]
         .iter()
         .zip(&residuals)
-        .find(|(_, r)| r.money_worst != 0 || r.goods_worst.is_nan() || r.goods_worst > GOODS_TOLERANCE)
+        .find(|(_, r)| {
+            r.money_worst != 0
+                || r.goods_worst.is_nan()
+                || r.goods_worst > GOODS_TOLERANCE
+                || r.foreign_assets_worst != 0
+                || r.current_account_worst != 0
+        })
         .map(|(label, r)| {
             format!(
                 "the {label} run broke an identity: money moved by {} cents (tick {:?}), goods residual {:.3e} \
-                 (tick {:?}); the scenario is beyond what the model's arithmetic carries",
-                r.money_worst, r.money_worst_tick, r.goods_worst, r.goods_worst_tick
+                 (tick {:?}), net foreign assets summed to {} cents (tick {:?}), a region's net foreign assets \
+                 moved {} cents away from its current account (tick {:?}, region {:?}); the scenario is beyond \
+                 what the model's arithmetic carries",
+                r.money_worst,
+                r.money_worst_tick,
+                r.goods_worst,
+                r.goods_worst_tick,
+                r.foreign_assets_worst,
+                r.foreign_assets_worst_tick,
+                r.current_account_worst,
+                r.current_account_worst_tick,
+                r.current_account_worst_region,
             )
         });
     let mut residuals = residuals.into_iter();

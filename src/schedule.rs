@@ -21,7 +21,7 @@
 //! [`tick_schedules`] are built with ambiguity detection set to error, so two systems that
 //! could conflict without an order between them fail the build (and the tests).
 
-use crate::economy::{customs, demand, income, labour, matching, ordering, policy, pricing, production};
+use crate::economy::{customs, demand, finance, income, labour, matching, ordering, policy, pricing, production};
 use crate::metrics;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, ScheduleLabel, SingleThreadedExecutor};
@@ -196,8 +196,10 @@ fn phase_schedule(phase: Phase, first: usize) -> (Schedule, Vec<&'static str>) {
             income::index_wages,
             income::pay_wages_and_dividends,
             income::publish_payouts,
-            income::recycle_revenue,
+                        income::recycle_revenue,
+            finance::lend_abroad,
             income::receive_income,
+            finance::collect_lending,
             income::collect_capital,
             income::receive_aid,
         ),
@@ -218,7 +220,7 @@ mod tests {
         let scenario = crate::scenario::parse(crate::scenario::embedded("small").unwrap(), "small").unwrap();
         let mut world = crate::world::build_world(Arc::new(scenario), true);
         world.insert_resource(crate::metrics::TickReport::default());
-        world.insert_resource(crate::metrics::Ledger::new(0));
+        world.insert_resource(crate::metrics::Ledger::new(0, vec![]));
         for (phase, mut schedule) in tick_schedules().phases {
             assert!(schedule.initialize(&mut world).is_ok(), "phase {} has ambiguous systems", phase.name());
         }

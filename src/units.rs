@@ -142,6 +142,42 @@ pub fn quantity_for(cents: i64, price: f64) -> f64 {
     cents as f64 / (price.max(MIN_PRICE) * CENTS_PER_UNIT)
 }
 
+/// Splits a whole `total` (cents, slots) in proportion to `shares` exactly: each gets the
+/// floor of its part, and the cents left go one each to the largest remainders (ties to
+/// the lower index). Nothing is split when no share is positive.
+pub fn apportion(total: i64, shares: &[f64]) -> Vec<i64> {
+    let mut parts = vec![0i64; shares.len()];
+    let sum: f64 = shares.iter().filter(|s| **s > 0.0).sum();
+    if total <= 0 || sum <= 0.0 {
+        return parts;
+    }
+    let mut remainders = Vec::new();
+    for (r, &share) in shares.iter().enumerate() {
+        if share > 0.0 {
+            let exact = total as f64 * share / sum;
+            parts[r] = (exact.floor() as i64).clamp(0, total);
+            remainders.push((exact - parts[r] as f64, r));
+        }
+    }
+    let mut left = total - parts.iter().sum::<i64>();
+    remainders.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    // Floating point can leave the floors a few cents over or under `total`; walk the
+    // remainders until the parts add up.
+    let mut k = 0;
+    while left != 0 && !remainders.is_empty() {
+        let r = remainders[k % remainders.len()].1;
+        if left > 0 {
+            parts[r] += 1;
+            left -= 1;
+        } else if parts[r] > 0 {
+            parts[r] -= 1;
+            left += 1;
+        }
+        k += 1;
+    }
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +239,18 @@ mod tests {
         assert_eq!(cents, 750);
         assert!((quantity_for(cents, 2.5) - 3.0).abs() < 1e-12);
         assert_eq!(quantity_for(100, 0.0), 100.0 / (MIN_PRICE * 100.0));
+    }
+    #[test]
+    fn apportion_splits_every_cent() {
+        assert_eq!(apportion(10, &[0.0, 0.5, 0.5]), vec![0, 5, 5]);
+        assert_eq!(apportion(10, &[1.0, 1.0, 1.0]), vec![4, 3, 3]);
+        assert_eq!(apportion(7, &[0.0, 0.0]), vec![0, 0]);
+        assert_eq!(apportion(0, &[1.0]), vec![0]);
+        for total in [1, 99, 1_000_003, 9_007_199_254_740_993] {
+            let shares = [0.83, 0.0, 0.17, 1e-9, 0.3];
+            let parts = apportion(total, &shares);
+            assert_eq!(parts.iter().sum::<i64>(), total, "{total}: {parts:?}");
+            assert!(parts.iter().all(|&p| p >= 0) && parts[1] == 0, "{parts:?}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::agents::producer::Production;
 use crate::agents::{Cash, Government, Home, Household, Producer, Shelf, Staff};
+use crate::economy::finance::{ForeignAccounts, HouseholdLending, lent_from};
 use crate::market::{EmployerBoard, Model, NONE, Transfers, Wages};
 use crate::metrics::{HouseholdCash, Observed};
 use crate::scenario::{Behaviour, Recycling};
@@ -138,32 +139,49 @@ pub fn recycle_revenue(
 /// Households receive wages, dividends and transfers, and update their smoothed income.
 /// Nothing pays households after this, so the same pass sums what they hold by region
 /// for the metrics ([`HouseholdCash`]).
+#[allow(clippy::too_many_arguments)]
 pub fn receive_income(
     model: Res<Model>,
     wages: Res<Wages>,
     board: Res<EmployerBoard>,
     transfers: Res<Transfers>,
+    accounts: Res<ForeignAccounts>,
     mut held: ResMut<HouseholdCash>,
+    mut lending: ResMut<HouseholdLending>,
     mut households: Query<(&mut Household, &mut Cash)>,
 ) {
     let smoothing = model.scenario.behaviour.income_smoothing;
     let total = Mutex::new(vec![0i128; model.n_regions]);
+    let lent_total = Mutex::new(vec![0i128; model.n_regions]);
     let min = MIN_PARALLEL_HOUSEHOLDS;
+    let (lend_rate, borrowed) = (&accounts.lend_rate, &accounts.per_household);
     for_each_run_init!(
         households,
         parallel_from = min,
-        || (board.capital_paid.local(), HouseholdCash::batch(&total, model.n_regions)),
-        |(capital, cash_by_region), (mut hhs, mut cash)| {
+        || {
+            let nr = model.n_regions;
+            (board.capital_paid.local(), HouseholdCash::batch(&total, nr), HouseholdCash::batch(&lent_total, nr))
+        },
+        |(capital, cash_by_region, lent_by_region), (mut hhs, mut cash)| {
             for (hh, cash) in hhs.bypass_change_detection().iter_mut().zip(cash.bypass_change_detection()) {
                 let r = hh.region as usize;
                 let mut income = transfers.per_household[r];
                 if hh.employer != NONE {
                     income += wages.per_worker[r].0;
                 }
+                if hh.owner_of != NONE {
+                    income += board.dividend_per_owner[hh.owner_of as usize];
+                }
+                // Surplus regions' households lend a share of their gross income abroad;
+                // deficit regions' receive their part of what their region borrowed.
+                let lends = lent_from(lend_rate[r], income);
+                if lends != 0 {
+                    lent_by_region.add(r, lends);
+                }
+                income += borrowed[r] - lends;
                 let mut paid_in = 0;
                 if hh.owner_of != NONE {
                     let firm = hh.owner_of as usize;
-                    income += board.dividend_per_owner[firm];
                     // A capital call is paid from cash, as far as cash goes.
                     paid_in = board.capital_call_per_owner[firm].min(cash.0.0 + income).max(0);
                     if paid_in != 0 {
@@ -178,6 +196,8 @@ pub fn receive_income(
     );
     board.capital_paid.settle();
     held.by_region = total.into_inner().unwrap_or_else(|e| e.into_inner());
+    let lent = lent_total.into_inner().unwrap_or_else(|e| e.into_inner());
+    lending.by_region = lent.iter().map(|&c| c as i64).collect();
 }
 
 /// Firms receive what their owners paid in against capital calls.

@@ -2,6 +2,7 @@
 
 pub mod customs;
 pub mod demand;
+pub mod finance;
 pub mod income;
 pub mod labour;
 pub mod matching;

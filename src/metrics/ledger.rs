@@ -62,17 +62,68 @@ pub struct Residuals {
     pub goods_worst: f64,
     pub goods_worst_tick: Option<u32>,
     pub goods_worst_sector: Option<usize>,
+    /// Largest |sum over regions of net foreign assets| seen, cents (0 when every claim
+    /// has its debtor and money is conserved).
+    pub foreign_assets_worst: i128,
+    pub foreign_assets_worst_tick: Option<u32>,
+    /// Largest |change in a region's net foreign assets − its current account| seen, cents.
+    pub current_account_worst: i128,
+    pub current_account_worst_tick: Option<u32>,
+    pub current_account_worst_region: Option<usize>,
 }
 
 #[derive(Resource, Debug, Clone)]
 pub struct Ledger {
     pub residuals: Residuals,
     previous: Option<(Vec<f64>, Vec<f64>)>,
+    /// Money held in each region when the world was built, cents.
+    region_money_initial: Vec<i128>,
+    /// Each region's net foreign assets at the last tick recorded (0 at the start).
+    foreign_assets: Vec<i128>,
 }
 
 impl Ledger {
-    pub fn new(money_initial: i128) -> Ledger {
-        Ledger { residuals: Residuals { money_initial, ..Default::default() }, previous: None }
+    /// The ledger of a world that holds `money_initial` cents, `region_money_initial` in
+    /// each region.
+    pub fn new(money_initial: i128, region_money_initial: Vec<i128>) -> Ledger {
+        let foreign_assets = vec![0; region_money_initial.len()];
+        Ledger {
+            residuals: Residuals { money_initial, ..Default::default() },
+            previous: None,
+            region_money_initial,
+            foreign_assets,
+        }
+    }
+
+    /// Each region's net foreign assets (its `claims` from lending plus the money it holds
+    /// above what it held at the start), after checking that they sum to zero and that
+    /// each moved by its `current_account` since the last tick.
+    pub fn record_foreign(
+        &mut self,
+        tick: u32,
+        claims: &[i128],
+        region_money: &[i128],
+        current_account: &[i128],
+    ) -> Vec<i128> {
+        let nfa: Vec<i128> = (0..claims.len())
+            .map(|r| claims[r] + region_money[r] - self.region_money_initial.get(r).copied().unwrap_or(0))
+            .collect();
+        let res = &mut self.residuals;
+        let sum = nfa.iter().sum::<i128>().abs();
+        if sum > res.foreign_assets_worst || res.foreign_assets_worst_tick.is_none() {
+            res.foreign_assets_worst = res.foreign_assets_worst.max(sum);
+            res.foreign_assets_worst_tick = Some(tick);
+        }
+        for (r, (now, before)) in nfa.iter().zip(&self.foreign_assets).enumerate() {
+            let gap = (now - before - current_account[r]).abs();
+            if gap > res.current_account_worst || res.current_account_worst_tick.is_none() {
+                res.current_account_worst = res.current_account_worst.max(gap);
+                res.current_account_worst_tick = Some(tick);
+                res.current_account_worst_region = Some(r);
+            }
+        }
+        self.foreign_assets.clone_from(&nfa);
+        nfa
     }
 
     /// Starts the goods accounts from the stocks of the freshly built world.

@@ -20,6 +20,7 @@ use crate::agents::government::PolicyChange;
 use crate::agents::producer::Production;
 use crate::agents::{Cash, Government, PolicyState, Producer, Purchasing, Retailer, Shelf, Staff};
 use crate::economy::customs::CustomsLedger;
+use crate::economy::finance::ForeignAccounts;
 use crate::market::{Clock, Model, OrderBook, ProducerBoard, TariffTable, Transfers, Wages};
 use crate::threads::row_chunks;
 use crate::units::CENTS_PER_UNIT;
@@ -98,6 +99,13 @@ pub struct RegionRow {
     pub household_cash: f64,
     pub firm_cash: f64,
     pub household_income: f64,
+    /// Receipts from buyers abroad less payments to sellers abroad this tick (paid on
+    /// dispatch, so not the arrivals `exports` − `imports` count).
+    pub current_account: f64,
+    /// Lent abroad this tick (negative: borrowed), `economy::finance`.
+    pub foreign_lending: f64,
+    /// Claims from lending plus money held above the start (sums to zero over regions).
+    pub net_foreign_assets: f64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -325,11 +333,34 @@ struct FirmMoney {
     /// Workers, and wages plus dividends paid to households, by region.
     employed: Vec<i64>,
     income: Vec<i64>,
+    /// Producers' sales to buyers abroad this tick (cents paid on dispatch), by the
+    /// producers' region, and the same by the buyers' region: the current account's two
+    /// sides.
+    receipts: Vec<i128>,
+    payments: Vec<i128>,
 }
 
 impl FirmMoney {
     fn new(nr: usize) -> FirmMoney {
-        FirmMoney { money: 0, firm_cash: vec![0; nr], employed: vec![0; nr], income: vec![0; nr] }
+        FirmMoney {
+            money: 0,
+            firm_cash: vec![0; nr],
+            employed: vec![0; nr],
+            income: vec![0; nr],
+            receipts: vec![0; nr],
+            payments: vec![0; nr],
+        }
+    }
+
+    /// What buyers abroad paid producer `p` (of region `e`) this tick.
+    fn foreign_sales(&mut self, book: &OrderBook, board: &ProducerBoard, p: &Producer) {
+        let e = p.region as usize;
+        let rations = board.rations(p.idx);
+        for d in (0..self.receipts.len()).filter(|&d| d != e) {
+            let paid = book.producer_paid(p.idx as usize, d, rations) as i128;
+            self.receipts[e] += paid;
+            self.payments[d] += paid;
+        }
     }
 
     /// Cash, staff and payouts of a firm of region `r`.
@@ -347,6 +378,8 @@ impl FirmMoney {
             self.firm_cash[r] += o.firm_cash[r];
             self.employed[r] += o.employed[r];
             self.income[r] += o.income[r];
+            self.receipts[r] += o.receipts[r];
+            self.payments[r] += o.payments[r];
         }
     }
 }
@@ -364,7 +397,7 @@ pub fn measure(
     producers: Query<(&Producer, &Cash, &Staff, &Production, &Purchasing)>,
     producer_flows: Res<ProducerFlows>,
     retailers: Query<(&Retailer, &Shelf, &Purchasing, &Cash, &Staff)>,
-    household_cash: Res<HouseholdCash>,
+    (household_cash, accounts): (Res<HouseholdCash>, Res<ForeignAccounts>),
     governments: Query<(&Government, &Cash, &PolicyState)>,
     mut report: ResMut<TickReport>,
     mut observed: ResMut<Observed>,
@@ -402,10 +435,12 @@ pub fn measure(
     let wages_ref = &*wages;
     let tables = producers.contiguous_iter().expect("producer components live in tables");
     let chunks = tables.flat_map(|(producers, cash, staff, _, _)| row_chunks((producers, cash, staff), FLOWS_CHUNK));
+    let (book_ref, pboard_ref) = (&*book, &*pboard);
     let partials = crate::threads::par_map(chunks, |(producers, cash, staff)| {
         let mut money = FirmMoney::new(nr);
         for ((p, cash), staff) in producers.iter().zip(cash).zip(staff) {
             money.firm(p.region as usize, cash, staff, wages_ref);
+            money.foreign_sales(book_ref, pboard_ref, p);
         }
         money
     });
@@ -464,8 +499,10 @@ pub fn measure(
         c.imp_weight += weight * imported;
         c.imp_price += weight * imported * shelf.price;
     }
-    let (SectorFlows { cells, mut goods, .. }, FirmMoney { mut money, firm_cash, employed, mut income }) =
-        (flows, money);
+    let (
+        SectorFlows { cells, mut goods, .. },
+        FirmMoney { mut money, firm_cash, employed, mut income, receipts, payments },
+    ) = (flows, money);
     for (r, inc) in income.iter_mut().enumerate() {
         *inc += transfers.per_household[r] * model.households[r] as i64;
     }
@@ -473,11 +510,19 @@ pub fn measure(
     money += household_cash.iter().sum::<i128>();
     report.policy.clear();
     let mut gov_cash = vec![0.0; nr];
+    // Money held in each region: households', firms', its government's, and what its
+    // external accounts hold for it.
+    let mut region_money: Vec<i128> =
+        (0..nr).map(|r| household_cash[r] + firm_cash[r] + accounts.money(r) as i128).collect();
+    money += (0..nr).map(|r| accounts.money(r) as i128).sum::<i128>();
     for (gov, cash, policy) in &governments {
         money += cash.0.0 as i128;
         gov_cash[gov.region as usize] = cash.0.units();
+        region_money[gov.region as usize] += cash.0.0 as i128;
         report.policy.extend(policy.log.iter().cloned());
     }
+    let current_account: Vec<i128> = (0..nr).map(|r| receipts[r] - payments[r]).collect();
+    let foreign_assets = ledger.record_foreign(clock.tick, &accounts.claims, &region_money, &current_account);
     report.policy.sort_by_key(|c| (c.government, c.partner, c.sector));
     for i in 0..nr {
         for e in 0..nr {
@@ -642,6 +687,9 @@ pub fn measure(
             household_cash: household_cash[r] as f64 / CENTS_PER_UNIT,
             firm_cash: firm_cash[r] as f64 / CENTS_PER_UNIT,
             household_income: income[r] as f64 / CENTS_PER_UNIT,
+            current_account: current_account[r] as f64 / CENTS_PER_UNIT,
+            foreign_lending: accounts.lent[r] as f64 / CENTS_PER_UNIT,
+            net_foreign_assets: foreign_assets[r] as f64 / CENTS_PER_UNIT,
         });
     }
     report.tick = clock.tick;

@@ -29,6 +29,9 @@ pub const REGIONS_HEADER: &[&str] = &[
     "household_cash",
     "firm_cash",
     "household_income",
+    "current_account",
+    "foreign_lending",
+    "net_foreign_assets",
 ];
 pub const TRADE_HEADER: &[&str] = &[
     "tick",
@@ -146,6 +149,9 @@ impl SeriesWriter {
                 fmt_f64(r.household_cash),
                 fmt_f64(r.firm_cash),
                 fmt_f64(r.household_income),
+                fmt_f64(r.current_account),
+                fmt_f64(r.foreign_lending),
+                fmt_f64(r.net_foreign_assets),
             ];
             self.regions.writer.write_record(&row).map_err(|e| csv_err(&self.regions.partial, e))?;
         }

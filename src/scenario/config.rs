@@ -57,6 +57,10 @@ pub struct RegionConfig {
     pub recycling_share: Option<f64>,
     /// The sector whose producers receive aid under "sector_aid".
     pub aid_sector: Option<String>,
+    /// Annual balance of trade in the base period (exports less imports, currency units):
+    /// positive for a surplus region, which lends it abroad, negative for a deficit region,
+    /// which borrows it. Balances over all regions sum to zero.
+    pub trade_balance: Option<f64>,
 }
 
 /// A sector and its default recipe.

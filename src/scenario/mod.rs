@@ -73,6 +73,9 @@ pub struct Region {
     pub productivity: f64,
     pub exporter_absorption: f64,
     pub recycling: Recycling,
+    /// Annual base-period trade balance (exports − imports), currency units; financed by
+    /// lending between regions (`economy::finance`). 0 = balanced trade.
+    pub trade_balance: f64,
 }
 
 /// What a government does with its tariff revenue each tick (MODEL.md §4.8).

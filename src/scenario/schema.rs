@@ -46,6 +46,7 @@ const REGION: &[&str] = &[
     "recycling",
     "recycling_share",
     "aid_sector",
+    "trade_balance",
 ];
 const SECTOR: &[&str] = &["name", "tradable", "budget_share", "markup", "inputs", "labour", "capacity_headroom"];
 const RECIPE: &[&str] = &["region", "sector", "inputs", "labour", "markup"];
@@ -171,7 +172,9 @@ pub fn kind(shape: &str) -> Kind {
         ("", "seed") => Kind::Integer,
         ("", "start" | "end") => Kind::Date,
         ("regions", "households" | "producers_per_sector" | "retailers_per_sector") => Kind::Integer,
-        ("regions", "gdp" | "productivity" | "exporter_absorption" | "recycling_share") => Kind::Number,
+        ("regions", "gdp" | "productivity" | "exporter_absorption" | "recycling_share" | "trade_balance") => {
+            Kind::Number
+        }
         ("sectors", "budget_share" | "markup" | "labour" | "capacity_headroom") => Kind::Number,
         ("recipes", "labour" | "markup") => Kind::Number,
         ("capacity", "multiplier") => Kind::Number,

@@ -99,6 +99,8 @@ const MAX_RATE: f64 = 100.0;
 /// 64-bit cents.
 const MIN_GDP_PER_HOUSEHOLD: f64 = 1000.0;
 const MAX_GDP: f64 = 1e16;
+/// A region's trade balance may be at most this share of its GDP either way.
+const MAX_TRADE_BALANCE_SHARE: f64 = 0.5;
 
 #[derive(Default)]
 struct Checker {
@@ -487,6 +489,24 @@ impl Checker {
                     "only used with recycling = \"sector_aid\"; remove it or set recycling",
                 );
             }
+            let trade_balance = match r.trade_balance {
+                None => 0.0,
+                Some(tb) if gdp_valid && !(tb.is_finite() && tb.abs() <= MAX_TRADE_BALANCE_SHARE * gdp) => {
+                    self.problem(
+                        &format!("{p}.trade_balance"),
+                        format!("{tb} is not accepted; expected an annual balance (exports − imports) from {} to {} ({MAX_TRADE_BALANCE_SHARE} of this region's gdp)", -MAX_TRADE_BALANCE_SHARE * gdp, MAX_TRADE_BALANCE_SHARE * gdp),
+                    );
+                    0.0
+                }
+                Some(tb) if tb != 0.0 && households == 0 => {
+                    self.problem(
+                        &format!("{p}.trade_balance"),
+                        "a region without households cannot lend or borrow (its households do); remove it or give the region households",
+                    );
+                    0.0
+                }
+                Some(tb) => tb,
+            };
             regions.push(Region {
                 name: names.regions[i].clone(),
                 gdp,
@@ -496,7 +516,28 @@ impl Checker {
                 productivity,
                 exporter_absorption,
                 recycling,
+                trade_balance,
             });
+        }
+        // The world's exports are its imports: balances must sum to zero.
+        let balance_sum: f64 = regions.iter().map(|r| r.trade_balance).sum();
+        let balance_scale: f64 = regions.iter().map(|r| r.trade_balance.abs()).sum();
+        if balance_sum.abs() > 1e-6 * balance_scale + 1.0 {
+            let last = regions.len().saturating_sub(1);
+            let listed: Vec<String> = regions
+                .iter()
+                .filter(|r| r.trade_balance != 0.0)
+                .map(|r| format!("{}={}", r.name, r.trade_balance))
+                .collect();
+            self.problem(
+                "regions",
+                format!(
+                    "trade_balance over all regions sums to {balance_sum}, not 0 ({}); one region's surplus is another's deficit: give the last region ({}) {} to close the world",
+                    listed.join(", "),
+                    regions.get(last).map_or("", |r| r.name.as_str()),
+                    regions.get(last).map_or(0.0, |r| r.trade_balance - balance_sum),
+                ),
+            );
         }
 
         // --- recipes by region

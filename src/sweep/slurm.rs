@@ -47,10 +47,42 @@ pub fn check_time(time: &str) -> Result<(), String> {
     if ok { Ok(()) } else { Err(bad()) }
 }
 
-/// The cluster's `MaxArraySize` (from `scontrol show config`), or Slurm's default.
+/// How long `scontrol show config` may take: with Slurm's tools installed but no
+/// controller answering (a laptop, a login node whose controller is down), it waits out
+/// its message timeout (10 s by default), which would hold up every `sweep status`.
+const SCONTROL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The cluster's `MaxArraySize` (from `scontrol show config`, if it answers within
+/// [`SCONTROL_WAIT`]), or Slurm's default.
 pub fn max_array_size() -> usize {
-    let Ok(out) = Command::new("scontrol").args(["show", "config"]).output() else { return DEFAULT_MAX_ARRAY_SIZE };
-    String::from_utf8_lossy(&out.stdout)
+    let Ok(mut child) = Command::new("scontrol")
+        .args(["show", "config"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    else {
+        return DEFAULT_MAX_ARRAY_SIZE;
+    };
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut text);
+        text
+    });
+    let started = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if started.elapsed() < SCONTROL_WAIT => std::thread::sleep(std::time::Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return DEFAULT_MAX_ARRAY_SIZE;
+            }
+        }
+    }
+    let out = reader.join().unwrap_or_default();
+    String::from_utf8_lossy(&out)
         .lines()
         .find_map(|l| {
             let (key, value) = l.split_once('=')?;

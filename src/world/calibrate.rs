@@ -11,11 +11,61 @@
 
 use crate::scenario::Scenario;
 
+/// How regions finance their base-period trade balances (`economy::finance`): a surplus
+/// region's households lend `lend_rate` of their gross income abroad each week; what is
+/// lent in a week is lent to the deficit regions in proportion to `borrow_share`. So a
+/// region's spending is its income less what it lends, or plus what it borrows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Financing {
+    /// Share of gross household income lent abroad, by region (0 for deficit regions).
+    pub lend_rate: Vec<f64>,
+    /// Each deficit region's share of what is lent (0 for surplus regions; sums to 1 when
+    /// anything is lent).
+    pub borrow_share: Vec<f64>,
+}
+
+impl Financing {
+    /// From the scenario's trade balances: a surplus region lends its balance's share of
+    /// its GDP; the deficit regions borrow in proportion to their deficits.
+    pub fn new(sc: &Scenario) -> Financing {
+        let lend_rate =
+            sc.regions.iter().map(|r| if r.trade_balance > 0.0 { r.trade_balance / r.gdp } else { 0.0 }).collect();
+        let deficits: f64 = sc.regions.iter().map(|r| (-r.trade_balance).max(0.0)).sum();
+        let borrow_share = sc
+            .regions
+            .iter()
+            .map(|r| if r.trade_balance < 0.0 && deficits > 0.0 { -r.trade_balance / deficits } else { 0.0 })
+            .collect();
+        Financing { lend_rate, borrow_share }
+    }
+
+    /// Whether any region lends (with balanced trade everywhere, nothing moves).
+    pub fn active(&self) -> bool {
+        self.lend_rate.iter().any(|&t| t > 0.0)
+    }
+
+    /// Spending by region when regions earn `income`: surplus regions spend what they do
+    /// not lend, deficit regions their income plus their share of all that is lent. The
+    /// world spends what it earns.
+    pub fn spending(&self, income: &[f64]) -> Vec<f64> {
+        let lent: f64 = income.iter().zip(&self.lend_rate).map(|(y, t)| y.max(0.0) * t).sum();
+        income
+            .iter()
+            .zip(&self.lend_rate)
+            .zip(&self.borrow_share)
+            .map(|((&y, &t), &w)| y - y.max(0.0) * t + w * lent)
+            .collect()
+    }
+}
+
 /// The calibrated base period (all per week, currency units, producer prices = 1).
 #[derive(Debug, Clone)]
 pub struct Calibration {
     /// Household spending by region.
     pub consumption: Vec<f64>,
+    /// Household gross income by region (before lending abroad or borrowing).
+    pub income: Vec<f64>,
+    pub financing: Financing,
     /// Each importer's scaling of its foreign sourcing shares after balancing (1 = as written).
     pub import_propensity: Vec<f64>,
     /// Share of `[importer][sector]` supply received from each exporter, `[i][s][e]`.
@@ -190,7 +240,11 @@ pub fn calibrate(sc: &Scenario) -> Calibration {
         }
     }
     let spends = |r: usize| sc.regions[r].households > 0;
+    let financing = Financing::new(sc);
+    // Each region earns its GDP and spends it less what it lends abroad, or plus what it
+    // borrows: its trade balance.
     let targets: Vec<f64> = (0..nr).map(|r| if spends(r) { sc.regions[r].gdp / 52.0 } else { 0.0 }).collect();
+    let target_spending = financing.spending(&targets);
     let mut import_propensity = vec![1.0; nr];
     // Beyond this a region's rows are all foreign: scaling further changes nothing.
     let ceiling: Vec<f64> = (0..nr)
@@ -205,7 +259,7 @@ pub fn calibrate(sc: &Scenario) -> Calibration {
     if sc.sourcing_balance && nr > 1 {
         for _round in 0..300 {
             let f = flows(sc, &landed, &import_propensity);
-            let eco = economy(sc, &f, &landed, &targets);
+            let eco = economy(sc, &f, &landed, &target_spending);
             let mut worst: f64 = 0.0;
             for r in (0..nr).filter(|&r| spends(r) && eco.income[r] > 0.0) {
                 // Earning more than it spends, a region can afford to import more.
@@ -219,18 +273,21 @@ pub fn calibrate(sc: &Scenario) -> Calibration {
         }
     }
     let f = flows(sc, &landed, &import_propensity);
-    // Then the steady state proper: spending equals income in every region.
-    let mut consumption = targets.clone();
+    // Then the steady state proper: spending equals income in every region, less what it
+    // lends or plus what it borrows.
+    let mut consumption = target_spending.clone();
     let world_spending: f64 = consumption.iter().sum();
     let mut eco = economy(sc, &f, &landed, &consumption);
     for _round in 0..400 {
-        let total: f64 = (0..nr).filter(|&r| spends(r)).map(|r| eco.income[r]).sum();
+        let income: Vec<f64> = (0..nr).map(|r| if spends(r) { eco.income[r].max(0.0) } else { 0.0 }).collect();
+        let wanted = financing.spending(&income);
+        let total: f64 = wanted.iter().sum();
         if total.is_nan() || total <= 0.0 {
             break;
         }
         let mut diff: f64 = 0.0;
         for (r, c) in consumption.iter_mut().enumerate() {
-            let next = if spends(r) { eco.income[r].max(0.0) * world_spending / total } else { 0.0 };
+            let next = if spends(r) { wanted[r] * world_spending / total } else { 0.0 };
             diff = diff.max((next - *c).abs() / world_spending.max(1e-300));
             *c = next;
         }
@@ -241,8 +298,11 @@ pub fn calibrate(sc: &Scenario) -> Calibration {
     }
     let Flows { flow_share, landed_avg, retail_price, value_share } = f;
     let import_value = eco.import_value;
+    let income = (0..nr).map(|r| if spends(r) { eco.income[r].max(0.0) } else { 0.0 }).collect();
     Calibration {
         consumption,
+        income,
+        financing,
         import_propensity,
         flow_share,
         landed_avg,

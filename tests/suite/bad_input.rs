@@ -660,3 +660,32 @@ fn survives_a_region_specific_labour_coefficient() {
     let recipe = "[[recipes]]\nregion = \"HOME\"\nsector = \"GOODS\"\nlabour = 0.1";
     survive("recipe labour", &small_with(&[("", recipe)]), TICKS);
 }
+
+#[test]
+fn trade_balances_that_do_not_close_or_are_too_large_are_refused() {
+    check_cases(&[
+        (
+            &[("gdp = 20e12", "gdp = 20e12\ntrade_balance = 1e12")],
+            "regions",
+            &[
+                "trade_balance over all regions sums to 1000000000000, not 0",
+                "HOME=1000000000000",
+                "give the last region (PARTNER) -1000000000000",
+            ],
+        ),
+        (
+            &[
+                ("gdp = 20e12", "gdp = 20e12\ntrade_balance = 12e12"),
+                ("gdp = 15e12", "gdp = 15e12\ntrade_balance = -12e12"),
+            ],
+            "regions[0].trade_balance",
+            &["12000000000000 is not accepted", "from -10000000000000 to 10000000000000"],
+        ),
+        (&[("gdp = 20e12", "gdp = 20e12\ntrade_balance = nan")], "regions[0].trade_balance", &["NaN is not accepted"]),
+        (
+            &[("gdp = 20e12", "gdp = 20e12\ntrade_balance = \"big\"")],
+            "regions[0].trade_balance",
+            &["invalid type: string \"big\", expected f64"],
+        ),
+    ]);
+}

@@ -120,3 +120,41 @@ fn the_counterfactual_starts_with_goods_in_transit_and_no_collapse() {
         assert!((0.97..1.03).contains(&output), "week {t}: US real GDP at {output:.3} of tick 0");
     }
 }
+
+/// Financed trade imbalances (issue 22, second step): the flagship's regions run their
+/// 2024 trade balances, financed by lending; the sum of net foreign assets is zero and
+/// each region's change in them is its current account, to the cent, every tick (the
+/// ledger checks both; a run that broke either would fail), and the deficit stays near
+/// the data instead of draining the deficit region's money.
+#[test]
+fn trade_imbalances_are_financed_and_net_foreign_assets_close() {
+    let sc = crate::common::embedded("us_china_2025").scaled(0.1).counterfactual();
+    let (reports, sim) = crate::common::run(&sc, false, Some(104));
+    let res = sim.residuals();
+    assert_eq!((res.foreign_assets_worst, res.current_account_worst), (0, 0), "{res:?}");
+    assert_eq!(res.money_worst, 0);
+    let (usa, chn) = (sc.region_index("USA").unwrap(), sc.region_index("CHN").unwrap());
+    let year = |r: usize, f: &dyn Fn(&tradesim::metrics::RegionRow) -> f64| {
+        reports[52..].iter().map(|t| f(&t.regions[r])).sum::<f64>()
+    };
+    // About the data's balances (USA -1.2T, China +0.99T a year), from payments.
+    let us_ca = year(usa, &|r| r.current_account);
+    let cn_ca = year(chn, &|r| r.current_account);
+    assert!((-1.5e12..-0.9e12).contains(&us_ca), "US current account {us_ca:e} a year");
+    assert!((0.7e12..1.3e12).contains(&cn_ca), "China's current account {cn_ca:e} a year");
+    // Financed by borrowing: what the USA borrows is about its deficit.
+    let us_lent = year(usa, &|r| r.foreign_lending);
+    assert!((us_lent / us_ca - 1.0).abs() < 0.1, "US borrowing {us_lent:e} against its deficit {us_ca:e}");
+    for t in &reports {
+        let sum: f64 = t.regions.iter().map(|r| r.net_foreign_assets).sum();
+        let scale: f64 = t.regions.iter().map(|r| r.net_foreign_assets.abs()).sum::<f64>().max(1.0);
+        assert!(sum.abs() <= 1e-9 * scale, "tick {}: net foreign assets sum to {sum}", t.tick);
+    }
+    let last = reports.last().unwrap();
+    assert!(last.regions[usa].net_foreign_assets < -1.5e12, "{}", last.regions[usa].net_foreign_assets);
+    assert!(last.regions[chn].net_foreign_assets > 1.0e12, "{}", last.regions[chn].net_foreign_assets);
+    // The deficit region's money does not drain: its households' cash stays near its start.
+    let cash = |t: &tradesim::metrics::TickReport| t.regions[usa].household_cash;
+    let drift = cash(last) / cash(&reports[0]) - 1.0;
+    assert!(drift.abs() < 0.1, "US household cash moved {drift:+.3} over two years");
+}
