@@ -14,8 +14,10 @@ use bevy_ecs::prelude::*;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Marks "no agent" in dense index slots.
-pub const NONE: u32 = u32::MAX;
+/// Marks "no agent" in dense index slots (defined with the agents, whose slots hold it).
+pub use crate::agents::NONE;
+/// One tariff cell's recent change, for in-transit grace (a government's own record).
+pub use crate::agents::government::Grace;
 
 /// The current tick.
 #[derive(Resource, Debug, Clone, Copy, Default)]
@@ -250,15 +252,6 @@ impl Model {
 #[derive(Resource, Debug, Clone)]
 pub struct Wages {
     pub per_worker: Vec<Money>,
-}
-
-/// One tariff cell's recent change, for in-transit grace.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Grace {
-    pub previous_rate: f64,
-    pub changed_at: u32,
-    /// Shipments that departed before `changed_at` and arrive by this tick pay `previous_rate`.
-    pub until: Option<u32>,
 }
 
 /// A tariff change announced but not yet in force (front-loading signal).

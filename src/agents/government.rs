@@ -1,8 +1,16 @@
 //! Governments: one per region. Each imposes a tariff schedule on other regions' goods,
 //! runs the policy rules the scenario gives it, holds tariff revenue and recycles it.
 
-use crate::market::Grace;
 use bevy_ecs::prelude::*;
+
+/// One tariff cell's recent change, for in-transit grace.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Grace {
+    pub previous_rate: f64,
+    pub changed_at: u32,
+    /// Shipments that departed before `changed_at` and arrive by this tick pay `previous_rate`.
+    pub until: Option<u32>,
+}
 
 #[derive(Component, Clone, Copy, Debug)]
 pub struct Government {

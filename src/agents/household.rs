@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 #[derive(Component, Clone, Debug)]
 pub struct Household {
     pub region: u16,
-    /// Employer index, or [`crate::market::NONE`] when unemployed.
+    /// Employer index, or [`super::NONE`] when unemployed.
     pub employer: u32,
     /// The firm (employer index) whose dividends this household shares, or `NONE`.
     pub owner_of: u32,
@@ -69,7 +69,7 @@ pub struct Budget(pub Money);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::market::NONE;
+    use crate::agents::NONE;
 
     #[test]
     fn known_retailers_are_kept_by_sector() {

@@ -15,6 +15,9 @@ use crate::units::Money;
 use bevy_ecs::prelude::*;
 
 pub use government::{Government, PolicyState, TariffSchedule};
+
+/// Marks "no agent" in dense index slots (a supplier slot, an employer, an owner).
+pub const NONE: u32 = u32::MAX;
 pub use household::{Budget, Household, KnownRetailers};
 pub use producer::Producer;
 pub use retailer::{Retailer, Shelf};
@@ -64,7 +67,7 @@ pub const INLINE_LINES: usize = 16;
 /// One supplier relationship of a buyer for one input.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct SupplierSlot {
-    /// Producer index, or [`crate::market::NONE`].
+    /// Producer index, or [`NONE`].
     pub producer: u32,
     /// The producer's region (kept with it: every pass over slots needs it).
     pub origin: u16,
@@ -89,7 +92,7 @@ pub struct Suppliers {
 impl Suppliers {
     /// `per_line` empty slots for each of `lines` lines.
     pub fn new(lines: usize, per_line: usize) -> Suppliers {
-        let empty = SupplierSlot { producer: crate::market::NONE, ..Default::default() };
+        let empty = SupplierSlot { producer: NONE, ..Default::default() };
         Suppliers { slots: vec![empty; lines * per_line], per_line }
     }
 

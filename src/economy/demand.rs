@@ -15,8 +15,9 @@ use crate::threads::{MIN_PARALLEL_HOUSEHOLDS, for_each_run_init};
 use crate::units::Money;
 use bevy_ecs::prelude::*;
 
-/// The most known retailers per sector a scenario may give households.
-pub const MAX_KNOWN: usize = 32;
+/// The most known retailers per sector a scenario may give households (the schema's
+/// limit, which the validator enforces).
+pub const MAX_KNOWN: usize = crate::scenario::MAX_KNOWN_RETAILERS;
 
 /// Budget = min(cash, consume_income × smoothed income + consume_wealth × cash); orders in
 /// cents go to the chosen retailers' order tallies and are paid from cash at once.

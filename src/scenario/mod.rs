@@ -61,6 +61,10 @@ pub fn write_problems(f: &mut fmt::Formatter<'_>, origin: &str, problems: &[Prob
     Ok(())
 }
 
+/// The most known retailers per sector a scenario may give households (a limit of the
+/// schema; demand's stack buffer of weights is this long).
+pub const MAX_KNOWN_RETAILERS: usize = 32;
+
 /// A region (country or bloc) as the engine uses it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Region {
@@ -127,6 +131,7 @@ pub struct Behaviour {
     pub income_smoothing: f64,
     pub sector_price_elasticity: f64,
     pub retailer_choice_elasticity: f64,
+    /// Retailers each household knows per consumer sector, 1 to [`MAX_KNOWN_RETAILERS`].
     pub known_retailers: u32,
     pub retail_markup: f64,
     pub retail_labour_share: f64,

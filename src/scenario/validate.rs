@@ -992,7 +992,7 @@ impl Checker {
                 b.known_retailers,
                 3,
                 1,
-                crate::economy::demand::MAX_KNOWN as i64,
+                super::MAX_KNOWN_RETAILERS as i64,
             ),
             retail_markup: self.number(&p("retail_markup"), b.retail_markup, 0.3, 0.0, 10.0),
             retail_labour_share: self.number(&p("retail_labour_share"), b.retail_labour_share, 0.4, 0.0, 0.95),
