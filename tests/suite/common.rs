@@ -140,7 +140,10 @@ pub fn imports(report: &TickReport, importer: usize, exporter: usize, sector: us
 /// Checks every number in a report is finite.
 pub fn assert_finite(report: &TickReport) {
     for r in &report.regions {
-        for v in [r.gdp, r.real_gdp, r.cpi, r.import_price_index, r.unemployment_rate, r.consumption, r.shortage_rate] {
+        let values =
+            [r.gdp, r.real_gdp, r.cpi, r.import_price_index, r.unemployment_rate, r.consumption, r.shortage_rate];
+        let finance = [r.current_account, r.foreign_lending, r.net_foreign_assets];
+        for v in values.into_iter().chain(finance) {
             assert!(v.is_finite(), "tick {}: region row {r:?}", report.tick);
         }
     }

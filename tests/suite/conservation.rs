@@ -18,6 +18,11 @@ fn check(name: &str, sc: &tradesim::Scenario) {
             res.goods_worst_tick,
             res.goods_worst_sector
         );
+        assert_eq!(
+            (res.foreign_assets_worst, res.current_account_worst),
+            (0, 0),
+            "{name} (policy {policy}): net foreign assets do not close: {res:?}"
+        );
         assert_eq!(reports.len() as u32, sc.ticks);
         reports.iter().for_each(assert_finite);
     }

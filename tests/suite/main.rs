@@ -2,6 +2,8 @@
 //!
 //! - `conservation`: money conserved exactly, goods balanced, over whole runs;
 //! - `determinism`: byte-identical outputs for any thread count and for repeated runs;
+//! - `extreme`: extreme worlds (embargoes, 10,000% tariffs, empty regions, one firm, one
+//!   household, large imbalances, weekly tariff changes, a thousand events, rule ping-pong);
 //! - `golden`: the flagship's outputs are the ones recorded in `tests/golden/`;
 //! - `mechanisms`: one test per mechanism on a tiny three-region world;
 //! - `stylized`: the 2025 tariff war's stylized facts on the flagship at reduced scale;
@@ -12,6 +14,7 @@ mod bad_input;
 mod common;
 mod conservation;
 mod determinism;
+mod extreme;
 mod golden;
 mod mechanisms;
 mod stylized;
