@@ -233,6 +233,9 @@ pub struct Model {
     pub base_wage: Vec<f64>,
     /// Calibrated steady-state weekly household spending by region, currency units.
     pub base_consumption: Vec<f64>,
+    /// Households' weekly gross income by region in the base period (value added: the
+    /// base GDP, which differs from spending by the trade balance).
+    pub base_income: Vec<f64>,
     /// Importers' scaling of foreign sourcing after trade balancing (1 = as written).
     pub import_propensity: Vec<f64>,
 }

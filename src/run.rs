@@ -4,6 +4,7 @@
 use crate::effects::{self, EffectRow, Effects, Run};
 use crate::engine::{PhaseTimings, Simulation};
 use crate::output::manifest::{self, AgentCounts, RunResiduals, Timings};
+use crate::output::series::{Format, RunMeta};
 use crate::output::{self, Manifest, OutputError, RunStatus, SeriesWriter};
 use crate::profile::RunProfile;
 use crate::scenario::Scenario;
@@ -28,6 +29,8 @@ pub struct RunOptions {
     pub scale: f64,
     /// Where the scenario came from (a path or `<embedded NAME>`), for the manifest.
     pub scenario_source: String,
+    /// The series' file format.
+    pub format: Format,
 }
 
 impl RunOptions {
@@ -41,6 +44,7 @@ impl RunOptions {
             force: false,
             scale: 1.0,
             scenario_source: String::new(),
+            format: Format::Csv,
         }
     }
 }
@@ -116,6 +120,7 @@ pub fn apply_overrides(mut scenario: Scenario, opts: &RunOptions) -> Result<Scen
         }
         scenario = scenario.scaled(opts.scale);
     }
+    crate::world::calibrate::check_feasible(&scenario).map_err(RunError::Invalid)?;
     Ok(scenario)
 }
 
@@ -139,7 +144,7 @@ pub fn run(scenario: Scenario, opts: &RunOptions, progress: &mut dyn Progress) -
     write_manifest(&out, &manifest)?;
     output::remove_previous(&out, &["effects.csv"])?;
     for run in ["scenario", "counterfactual"] {
-        output::remove_previous(&out.join(run), crate::output::series::FILES)?;
+        output::remove_previous(&out.join(run), crate::output::series::ALL_FILES)?;
     }
 
     let mut clocks = Clocks::default();
@@ -195,7 +200,8 @@ fn simulate(
         if policy {
             manifest.calibration = sim.calibration();
         }
-        let mut writer = SeriesWriter::create(&out.join(label), scenario.clone())?;
+        let meta = RunMeta { scenario_hash: scenario.content_hash.clone(), seed: scenario.seed };
+        let mut writer = SeriesWriter::create(&out.join(label), scenario.clone(), opts.format, &meta)?;
         progress.begin(label, scenario.ticks);
         let mut output = Duration::ZERO;
         for t in 0..scenario.ticks {
@@ -217,7 +223,7 @@ fn simulate(
             Run::Counterfactual => manifest.timings.counterfactual_seconds = seconds,
         }
         residuals.push(sim.residuals());
-        for f in crate::output::series::FILES {
+        for f in opts.format.files() {
             manifest.files.push(format!("{label}/{f}"));
         }
     }

@@ -196,7 +196,7 @@ fn phase_schedule(phase: Phase, first: usize) -> (Schedule, Vec<&'static str>) {
             income::index_wages,
             income::pay_wages_and_dividends,
             income::publish_payouts,
-                        income::recycle_revenue,
+            income::recycle_revenue,
             finance::lend_abroad,
             income::receive_income,
             finance::collect_lending,

@@ -77,6 +77,10 @@ pub struct RunArgs {
     /// Overwrite a finished run in the output directory.
     #[arg(long)]
     pub force: bool,
+    /// The series' file format: csv (the default), parquet (zstd-compressed, typed
+    /// columns), or both.
+    #[arg(long, value_enum, default_value_t = crate::output::series::Format::Csv)]
+    pub format: crate::output::series::Format,
 }
 
 /// A failure of a subcommand, with the exit code it maps to.
@@ -151,6 +155,7 @@ fn run_command(args: RunArgs) -> Result<(), CliError> {
         force: args.force,
         scale,
         scenario_source: source,
+        format: args.format,
     };
     // Check overrides before building anything.
     run::apply_overrides(scenario.clone(), &opts).map_err(|e| CliError::Usage(e.to_string()))?;

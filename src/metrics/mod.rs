@@ -64,8 +64,8 @@ impl Observed {
         }
         Observed {
             n_regions: nr,
-            gdp: model.base_consumption.clone(),
-            gdp_avg: model.base_consumption.clone(),
+            gdp: model.base_income.clone(),
+            gdp_avg: model.base_income.clone(),
             cpi: vec![1.0; nr],
             cpi_previous: vec![1.0; nr],
             unemployment_rate: model

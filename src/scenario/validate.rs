@@ -437,6 +437,8 @@ impl Checker {
 
         // --- regions
         let mut regions = Vec::new();
+        // A balance refused on its own is not summed: the sum's advice would be wrong.
+        let mut balance_rejected = false;
         for (i, r) in c.regions.iter().enumerate() {
             let p = format!("regions[{i}]");
             let problems_before = self.problems.len();
@@ -491,7 +493,12 @@ impl Checker {
             }
             let trade_balance = match r.trade_balance {
                 None => 0.0,
-                Some(tb) if gdp_valid && !(tb.is_finite() && tb.abs() <= MAX_TRADE_BALANCE_SHARE * gdp) => {
+                Some(_) if !gdp_valid => {
+                    balance_rejected = true;
+                    0.0
+                }
+                Some(tb) if !(tb.is_finite() && tb.abs() <= MAX_TRADE_BALANCE_SHARE * gdp) => {
+                    balance_rejected = true;
                     self.problem(
                         &format!("{p}.trade_balance"),
                         format!("{tb} is not accepted; expected an annual balance (exports − imports) from {} to {} ({MAX_TRADE_BALANCE_SHARE} of this region's gdp)", -MAX_TRADE_BALANCE_SHARE * gdp, MAX_TRADE_BALANCE_SHARE * gdp),
@@ -499,6 +506,7 @@ impl Checker {
                     0.0
                 }
                 Some(tb) if tb != 0.0 && households == 0 => {
+                    balance_rejected = true;
                     self.problem(
                         &format!("{p}.trade_balance"),
                         "a region without households cannot lend or borrow (its households do); remove it or give the region households",
@@ -522,20 +530,27 @@ impl Checker {
         // The world's exports are its imports: balances must sum to zero.
         let balance_sum: f64 = regions.iter().map(|r| r.trade_balance).sum();
         let balance_scale: f64 = regions.iter().map(|r| r.trade_balance.abs()).sum();
-        if balance_sum.abs() > 1e-6 * balance_scale + 1.0 {
-            let last = regions.len().saturating_sub(1);
+        if !balance_rejected && balance_sum.abs() > 1e-6 * balance_scale + 1.0 {
             let listed: Vec<String> = regions
                 .iter()
                 .filter(|r| r.trade_balance != 0.0)
                 .map(|r| format!("{}={}", r.name, r.trade_balance))
                 .collect();
+            // Advice: the last region that could take the closing balance within its own
+            // limits (households, ±0.5 × its gdp).
+            let closing = regions.iter().rev().find_map(|r| {
+                let wanted = r.trade_balance - balance_sum;
+                (r.households > 0 && wanted.abs() <= MAX_TRADE_BALANCE_SHARE * r.gdp).then(|| (r.name.clone(), wanted))
+            });
+            let advice = match closing {
+                Some((name, wanted)) => format!("give {name} {wanted} to close the world"),
+                None => "no single region can take the difference within its limits (±0.5 × its gdp, and households): change several balances".into(),
+            };
             self.problem(
                 "regions",
                 format!(
-                    "trade_balance over all regions sums to {balance_sum}, not 0 ({}); one region's surplus is another's deficit: give the last region ({}) {} to close the world",
+                    "trade_balance over all regions sums to {balance_sum}, not 0 ({}); one region's surplus is another's deficit: {advice}",
                     listed.join(", "),
-                    regions.get(last).map_or("", |r| r.name.as_str()),
-                    regions.get(last).map_or(0.0, |r| r.trade_balance - balance_sum),
                 ),
             );
         }

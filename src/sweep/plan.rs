@@ -271,6 +271,7 @@ impl Plan {
             force: false,
             scale,
             scenario_source: "scenario.toml".into(),
+            format: crate::output::series::Format::Csv,
         }
     }
 

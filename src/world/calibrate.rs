@@ -39,11 +39,6 @@ impl Financing {
         Financing { lend_rate, borrow_share }
     }
 
-    /// Whether any region lends (with balanced trade everywhere, nothing moves).
-    pub fn active(&self) -> bool {
-        self.lend_rate.iter().any(|&t| t > 0.0)
-    }
-
     /// Spending by region when regions earn `income`: surplus regions spend what they do
     /// not lend, deficit regions their income plus their share of all that is lent. The
     /// world spends what it earns.
@@ -311,6 +306,42 @@ pub fn calibrate(sc: &Scenario) -> Calibration {
         retail_price,
         value_share,
     }
+}
+
+/// How far from its GDP a region's base income may land before the calibration is
+/// refused (a factor either way).
+const INCOME_OFF_BY: f64 = 2.0;
+
+/// Refuses a scenario whose base period has no steady state near its data: a region with
+/// households whose calibrated income is more than [`INCOME_OFF_BY`] times above or below
+/// its `gdp`. That happens when a trade balance asks more than the region's trade can
+/// carry (a surplus larger than it can export, even with its import propensity at its
+/// floor): the only steady state left is a region that has shrunk towards nothing.
+pub fn check_feasible(sc: &Scenario) -> Result<(), String> {
+    let cal = calibrate(sc);
+    for (r, region) in sc.regions.iter().enumerate() {
+        if region.households == 0 || region.gdp <= 0.0 {
+            continue;
+        }
+        let ratio = cal.income[r] * 52.0 / region.gdp;
+        if !(ratio.is_finite() && (1.0 / INCOME_OFF_BY..=INCOME_OFF_BY).contains(&ratio)) {
+            let balance = if region.trade_balance != 0.0 {
+                format!(" while running trade_balance = {}", region.trade_balance)
+            } else {
+                String::new()
+            };
+            return Err(format!(
+                "regions[{r}] ({}): the base period cannot be calibrated: the only steady state with its gdp ({}){balance} \
+                 leaves the region an income of {ratio:.3} times its gdp (accepted: {:.1} to {:.1}); its trade cannot \
+                 carry that balance: give it a smaller trade_balance, or sourcing shares that let it trade more",
+                region.name,
+                region.gdp,
+                1.0 / INCOME_OFF_BY,
+                INCOME_OFF_BY
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Labour a region's firms need at base: the wage bill at base wages, and workers hired

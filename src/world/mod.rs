@@ -689,6 +689,7 @@ pub fn build_world(scenario: Arc<Scenario>, policy_enabled: bool) -> World {
         retail_labour_per_unit,
         base_wage: wage.clone(),
         base_consumption: cal.consumption.clone(),
+        base_income: cal.income.clone(),
         import_propensity: cal.import_propensity.clone(),
     };
     let mut tariffs = TariffTable {

@@ -670,7 +670,7 @@ fn trade_balances_that_do_not_close_or_are_too_large_are_refused() {
             &[
                 "trade_balance over all regions sums to 1000000000000, not 0",
                 "HOME=1000000000000",
-                "give the last region (PARTNER) -1000000000000",
+                "give PARTNER -1000000000000 to close the world",
             ],
         ),
         (
@@ -688,4 +688,49 @@ fn trade_balances_that_do_not_close_or_are_too_large_are_refused() {
             &["invalid type: string \"big\", expected f64"],
         ),
     ]);
+}
+
+/// A trade balance the region's trade cannot carry has no steady state near the data (the
+/// calibration would shrink the region towards nothing): refused before anything runs,
+/// naming the region and what to change.
+#[test]
+fn cli_run_refuses_a_trade_balance_the_calibration_cannot_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("surplus.toml");
+    let text = small_with(&[
+        ("gdp = 20e12", "gdp = 20e12\ntrade_balance = 1e12"),
+        ("gdp = 15e12", "gdp = 15e12\ntrade_balance = -1e12"),
+        ("home_share = 0.7", "home_share = 1.0"),
+    ]);
+    fs::write(&path, &text).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = tradesim(&["run", path.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--ticks", "2"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for part in ["regions[0] (HOME)", "cannot be calibrated", "trade_balance = 1000000000000", "accepted: 0.5 to 2.0"] {
+        assert!(err.contains(part), "no `{part}` in: {err}");
+    }
+    assert!(is_empty_or_absent(&out_dir), "a refused run wrote into {}", out_dir.display());
+}
+
+#[test]
+fn a_refused_trade_balance_is_not_also_summed_and_only_regions_with_households_may_lend() {
+    // Over its limit: one problem, not a second one about the sum with its advice.
+    let text = small_with(&[
+        ("gdp = 20e12", "gdp = 20e12\ntrade_balance = 12e12"),
+        ("gdp = 15e12", "gdp = 15e12\ntrade_balance = -1e12"),
+    ]);
+    let problems = problems(&text);
+    assert!(problems.iter().any(|p| p.path == "regions[0].trade_balance"), "{}", show(&problems));
+    assert!(!problems.iter().any(|p| p.message.contains("sums to")), "{}", show(&problems));
+    // A region without households cannot lend or borrow.
+    check_cases(&[(
+        &[
+            ("households = 400", "households = 0"),
+            ("gdp = 20e12", "gdp = 20e12\ntrade_balance = 1e12"),
+            ("gdp = 15e12", "gdp = 15e12\ntrade_balance = -1e12"),
+        ],
+        "regions[0].trade_balance",
+        &["a region without households cannot lend or borrow"],
+    )]);
 }

@@ -6,6 +6,7 @@
 //!   household, large imbalances, weekly tariff changes, a thousand events, rule ping-pong);
 //! - `golden`: the flagship's outputs are the ones recorded in `tests/golden/`;
 //! - `mechanisms`: one test per mechanism on a tiny three-region world;
+//! - `parquet`: Parquet series hold the CSVs' values, typed, with the run's metadata;
 //! - `stylized`: the 2025 tariff war's stylized facts on the flagship at reduced scale;
 //! - `bad_input`: every kind of bad input gets its error; nonsense runs without panics;
 //! - `sweeps`: sweeps plan, run, resume, fail and collect the same bytes however they ran.
@@ -17,5 +18,6 @@ mod determinism;
 mod extreme;
 mod golden;
 mod mechanisms;
+mod parquet;
 mod stylized;
 mod sweeps;
