@@ -19,6 +19,7 @@ pub mod cli;
 pub mod economy;
 pub mod effects;
 pub mod engine;
+pub mod fuzz;
 pub mod market;
 pub mod metrics;
 pub mod output;

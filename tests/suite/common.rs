@@ -120,6 +120,29 @@ shares = {{ HOME = 0.4, PARTNER = 0.4, THIRD = 0.2 }}
     )
 }
 
+/// The run's identities held (`what` names it in the failure): money exact to the cent,
+/// goods within 1e-9, net foreign assets summing to zero and moving by each region's
+/// current account.
+pub fn assert_identities(what: &str, res: &tradesim::metrics::ledger::Residuals) {
+    assert_eq!(
+        res.money_worst, 0,
+        "{what}: money moved by {} cents at tick {:?}",
+        res.money_worst, res.money_worst_tick
+    );
+    assert!(
+        res.goods_worst < 1e-9,
+        "{what}: goods residual {} at tick {:?} sector {:?}",
+        res.goods_worst,
+        res.goods_worst_tick,
+        res.goods_worst_sector
+    );
+    assert_eq!(
+        (res.foreign_assets_worst, res.current_account_worst),
+        (0, 0),
+        "{what}: net foreign assets do not close: {res:?}"
+    );
+}
+
 /// Mean of `f` over reports with tick in `ticks`.
 pub fn mean(reports: &[TickReport], ticks: std::ops::Range<u32>, f: impl Fn(&TickReport) -> f64) -> f64 {
     let xs: Vec<f64> = reports.iter().filter(|r| ticks.contains(&r.tick)).map(f).collect();

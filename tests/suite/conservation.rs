@@ -5,24 +5,7 @@ use crate::common::*;
 fn check(name: &str, sc: &tradesim::Scenario) {
     for policy in [true, false] {
         let (reports, sim) = run(sc, policy, None);
-        let res = sim.residuals();
-        assert_eq!(
-            res.money_worst, 0,
-            "{name} (policy {policy}): money moved by {} cents at tick {:?}",
-            res.money_worst, res.money_worst_tick
-        );
-        assert!(
-            res.goods_worst < 1e-9,
-            "{name} (policy {policy}): goods residual {} at tick {:?} sector {:?}",
-            res.goods_worst,
-            res.goods_worst_tick,
-            res.goods_worst_sector
-        );
-        assert_eq!(
-            (res.foreign_assets_worst, res.current_account_worst),
-            (0, 0),
-            "{name} (policy {policy}): net foreign assets do not close: {res:?}"
-        );
+        assert_identities(&format!("{name} (policy {policy})"), &sim.residuals());
         assert_eq!(reports.len() as u32, sc.ticks);
         reports.iter().for_each(assert_finite);
     }

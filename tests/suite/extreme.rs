@@ -11,25 +11,8 @@ fn survives(name: &str, text: &str, weeks: Option<u32>) {
     let sc = scenario(text);
     for policy in [true, false] {
         let (reports, sim) = run(&sc, policy, weeks);
-        let res = sim.residuals();
         let what = format!("{name} (policy {policy})");
-        assert_eq!(
-            res.money_worst, 0,
-            "{what}: money moved by {} cents at tick {:?}",
-            res.money_worst, res.money_worst_tick
-        );
-        assert!(
-            res.goods_worst < 1e-9,
-            "{what}: goods residual {} at tick {:?}",
-            res.goods_worst,
-            res.goods_worst_tick
-        );
-        assert_eq!(
-            res.foreign_assets_worst, 0,
-            "{what}: net foreign assets summed to {} cents",
-            res.foreign_assets_worst
-        );
-        assert_eq!(res.current_account_worst, 0, "{what}: {res:?}");
+        assert_identities(&what, &sim.residuals());
         assert_eq!(reports.len() as u32, weeks.unwrap_or(sc.ticks), "{what}: every week reported");
         for t in &reports {
             assert_finite(t);

@@ -4,6 +4,7 @@
 //! - `determinism`: byte-identical outputs for any thread count and for repeated runs;
 //! - `extreme`: extreme worlds (embargoes, 10,000% tariffs, empty regions, one firm, one
 //!   household, large imbalances, weekly tariff changes, a thousand events, rule ping-pong);
+//! - `fuzz_regressions`: every input the fuzzer crashed on, and its seed corpus, now returns;
 //! - `golden`: the flagship's outputs are the ones recorded in `tests/golden/`;
 //! - `mechanisms`: one test per mechanism on a tiny three-region world;
 //! - `parquet`: Parquet series hold the CSVs' values, typed, with the run's metadata;
@@ -16,6 +17,7 @@ mod common;
 mod conservation;
 mod determinism;
 mod extreme;
+mod fuzz_regressions;
 mod golden;
 mod mechanisms;
 mod parquet;
