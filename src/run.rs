@@ -120,7 +120,6 @@ pub fn apply_overrides(mut scenario: Scenario, opts: &RunOptions) -> Result<Scen
         }
         scenario = scenario.scaled(opts.scale);
     }
-    crate::world::calibrate::check_feasible(&scenario).map_err(RunError::Invalid)?;
     Ok(scenario)
 }
 
@@ -128,6 +127,10 @@ pub fn apply_overrides(mut scenario: Scenario, opts: &RunOptions) -> Result<Scen
 pub fn run(scenario: Scenario, opts: &RunOptions, progress: &mut dyn Progress) -> Result<RunSummary, RunError> {
     let started = Instant::now();
     let scenario = Arc::new(apply_overrides(scenario, opts)?);
+    // Before anything is written: a base period with no steady state near the data is
+    // refused. (Not in `apply_overrides`, which `sweep plan` runs on every point: the
+    // calibration costs about a tenth of a second a point; a sweep's run reports it.)
+    crate::world::calibrate::check_feasible(&scenario).map_err(RunError::Invalid)?;
     let threads = crate::threads::ensure_pool(opts.threads);
     if let Some(want) = opts.threads
         && want != threads
