@@ -26,10 +26,13 @@ for t in "${targets[@]}"; do
     echo "== fuzz $t for ${seconds}s (cargo +nightly fuzz run $t)"
     mkdir -p "$work/$t"
     # -timeout: an input that takes longer than 20 s is a hang, reported as a crash.
-    cargo +nightly fuzz run "$t" "$work/$t" "fuzz/corpus/$t" -- \
-        -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 2>&1 | tail -25
-    status=${PIPESTATUS[0]}
-    if [ "$status" -ne 0 ]; then
+    log="$work/$t.log"
+    if cargo +nightly fuzz run "$t" "$work/$t" "fuzz/corpus/$t" -- \
+        -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 > "$log" 2>&1; then
+        tail -n 15 "$log"
+    else
+        status=$?
+        cat "$log"
         echo "$0: fuzz target $t failed (exit $status); its input is in fuzz/artifacts/$t/" >&2
         exit 1
     fi

@@ -15,6 +15,11 @@ pub const MAX_TEXT: usize = 16 * 1024;
 pub const MAX_AGENTS: u64 = 2_000;
 /// Ticks run of a world that parses.
 pub const TICKS: u32 = 3;
+/// Worlds with more region × sector cells are skipped: the calibration's cost grows with
+/// the square of the cells, and a valid 16 KiB text can hold thousands.
+pub const MAX_CELLS: usize = 150;
+/// Sweep designs with more points are skipped: every point is checked as a scenario.
+pub const MAX_POINTS: u64 = 64;
 
 /// Scenario text → validated scenario → at most [`TICKS`] ticks of a world of at most
 /// about [`MAX_AGENTS`] agents, which must keep its money exact and its goods balanced.
@@ -23,6 +28,9 @@ pub fn scenario_text(text: &str) {
         return;
     }
     let Ok(sc) = crate::scenario::parse(text, "fuzz") else { return };
+    if sc.n_regions() * sc.n_sectors() > MAX_CELLS {
+        return;
+    }
     let (h, p, r) = sc.agent_counts();
     let agents = h + p + r;
     let sc = if agents > MAX_AGENTS { sc.scaled(MAX_AGENTS as f64 / agents as f64) } else { sc };
@@ -41,9 +49,28 @@ pub fn scenario_text(text: &str) {
 }
 
 /// Sweep file text → checked spec → its plan against its base when the base is an
-/// embedded scenario (every point checked as a scenario); nothing is written.
+/// embedded scenario and the design has at most [`MAX_POINTS`] points (every point
+/// checked as a scenario); nothing is read but the text and nothing is written.
 pub fn sweep_text(text: &str) {
+    use crate::sweep::spec::{self, Domain, Method};
     if text.len() > MAX_TEXT {
+        return;
+    }
+    let Ok(parsed) = spec::parse(text, "fuzz", "fuzz") else { return };
+    // A base that is a path would be read from the host's disk: only embedded ones.
+    if crate::scenario::embedded(&parsed.base).is_none() {
+        return;
+    }
+    let points = match parsed.method {
+        Method::Grid => parsed.parameters.iter().fold(1u64, |n, p| {
+            n.saturating_mul(match &p.domain {
+                Domain::Values(v) => v.len() as u64,
+                Domain::Range { steps, .. } => steps.unwrap_or(1) as u64,
+            })
+        }),
+        _ => parsed.points.unwrap_or(0) as u64,
+    };
+    if points.saturating_mul(parsed.replicates.max(1) as u64) > MAX_POINTS {
         return;
     }
     let file = std::path::Path::new("/nonexistent-fuzz-dir/sweep.toml");

@@ -148,6 +148,9 @@ pub fn run(scenario: Scenario, opts: &RunOptions, progress: &mut dyn Progress) -
     output::remove_previous(&out, &["effects.csv"])?;
     for run in ["scenario", "counterfactual"] {
         output::remove_previous(&out.join(run), crate::output::series::ALL_FILES)?;
+        // And what a failed run in another format left half-written.
+        let partials: Vec<String> = crate::output::series::ALL_FILES.iter().map(|f| format!("{f}.partial")).collect();
+        output::remove_previous(&out.join(run), &partials.iter().map(String::as_str).collect::<Vec<_>>())?;
     }
 
     let mut clocks = Clocks::default();

@@ -1,8 +1,9 @@
 //! The per-tick series of one run (scenario or counterfactual): regions, trade, sectors
 //! and policy, as CSV, Parquet or both (`Format`). Each row is built once as typed values
 //! and each format writes them its own way. Rows are written as each tick finishes (a
-//! Parquet file in record batches of `BATCH_ROWS`, cut into row groups by the writer);
-//! memory does not grow with the number of ticks.
+//! Parquet file in record batches of `BATCH_ROWS`, one row group each, so the writer
+//! holds at most one batch); memory does not grow with the number of ticks. Files are
+//! renamed to their final names only once every file of the run is written and synced.
 
 use super::{OutputError, fmt_f64, fmt_opt, io_err, partial_path};
 use crate::metrics::TickReport;
@@ -181,7 +182,9 @@ fn kinds(header: &[&str]) -> Vec<Kind> {
 /// One series file in one format.
 trait Sink {
     fn row(&mut self, values: &[Value]) -> Result<(), OutputError>;
-    fn finish(self: Box<Self>) -> Result<(), OutputError>;
+    /// Writes out, closes and syncs the `.partial` file; returns (partial, final name),
+    /// to be renamed once every file of the run is whole.
+    fn finish(self: Box<Self>) -> Result<(PathBuf, PathBuf), OutputError>;
 }
 
 struct Csv {
@@ -216,12 +219,12 @@ impl Sink for Csv {
         self.writer.write_record(&self.cells).map_err(|e| csv_err(&self.partial, e))
     }
 
-    fn finish(self: Box<Self>) -> Result<(), OutputError> {
+    fn finish(self: Box<Self>) -> Result<(PathBuf, PathBuf), OutputError> {
         let Csv { partial, path, mut writer, .. } = *self;
         writer.flush().map_err(io_err(&partial))?;
         let file = writer.into_inner().map_err(|e| io_err(&partial)(e.into_error()))?;
         file.into_inner().map_err(|e| io_err(&partial)(e.into_error()))?.sync_all().map_err(io_err(&partial))?;
-        fs::rename(&partial, &path).map_err(io_err(&path))
+        Ok((partial, path))
     }
 }
 
@@ -318,6 +321,8 @@ impl Parquet {
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("a valid zstd level")))
             .set_key_value_metadata(Some(metadata))
             .set_created_by(format!("tradesim {}", env!("CARGO_PKG_VERSION")))
+            // One row group per batch: the writer then holds at most one batch's pages.
+            .set_max_row_group_row_count(Some(BATCH_ROWS))
             .build();
         let file = File::create(&partial).map_err(io_err(&partial))?;
         let writer = ArrowWriter::try_new(BufWriter::with_capacity(1 << 16, file), schema.clone(), Some(props))
@@ -349,12 +354,12 @@ impl Sink for Parquet {
         if self.rows >= BATCH_ROWS { self.flush_batch() } else { Ok(()) }
     }
 
-    fn finish(mut self: Box<Self>) -> Result<(), OutputError> {
+    fn finish(mut self: Box<Self>) -> Result<(PathBuf, PathBuf), OutputError> {
         self.flush_batch()?;
         let Parquet { partial, path, writer, .. } = *self;
         let file = writer.into_inner().map_err(|e| parquet_err(&partial, e))?;
         file.into_inner().map_err(|e| io_err(&partial)(e.into_error()))?.sync_all().map_err(io_err(&partial))?;
-        fs::rename(&partial, &path).map_err(io_err(&path))
+        Ok((partial, path))
     }
 }
 
@@ -386,9 +391,9 @@ impl Series {
         Ok(())
     }
 
-    fn finish(self) -> Result<(), OutputError> {
+    fn finish(self, whole: &mut Vec<(PathBuf, PathBuf)>) -> Result<(), OutputError> {
         for sink in self.sinks {
-            sink.finish()?;
+            whole.push(sink.finish()?);
         }
         Ok(())
     }
@@ -510,11 +515,17 @@ impl SeriesWriter {
         Ok(())
     }
 
-    /// Flushes, syncs and renames every file to its final name.
+    /// Writes out and syncs every file, then, once all are whole, renames each to its final
+    /// name: a failure on the way (a full disk) leaves only `.partial` files.
     pub fn finish(self) -> Result<(), OutputError> {
-        self.regions.finish()?;
-        self.trade.finish()?;
-        self.sectors.finish()?;
-        self.policy.finish()
+        let mut whole = Vec::new();
+        self.regions.finish(&mut whole)?;
+        self.trade.finish(&mut whole)?;
+        self.sectors.finish(&mut whole)?;
+        self.policy.finish(&mut whole)?;
+        for (partial, path) in whole {
+            fs::rename(&partial, &path).map_err(io_err(&path))?;
+        }
+        Ok(())
     }
 }

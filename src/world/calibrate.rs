@@ -320,20 +320,24 @@ const INCOME_OFF_BY: f64 = 2.0;
 pub fn check_feasible(sc: &Scenario) -> Result<(), String> {
     let cal = calibrate(sc);
     for (r, region) in sc.regions.iter().enumerate() {
-        if region.households == 0 || region.gdp <= 0.0 {
+        // A region without producers earns only retail margins and tariffs: it keeps the
+        // aggregate calibration's small steady state, as it always has.
+        if region.households == 0 || region.gdp <= 0.0 || region.producers_per_sector == 0 {
             continue;
         }
         let ratio = cal.income[r] * 52.0 / region.gdp;
         if !(ratio.is_finite() && (1.0 / INCOME_OFF_BY..=INCOME_OFF_BY).contains(&ratio)) {
-            let balance = if region.trade_balance != 0.0 {
-                format!(" while running trade_balance = {}", region.trade_balance)
+            let (balance, advice) = if region.trade_balance != 0.0 {
+                (
+                    format!(" while running trade_balance = {}", region.trade_balance),
+                    "its trade cannot carry that balance: give it a smaller trade_balance, or sourcing shares that let it trade more",
+                )
             } else {
-                String::new()
+                (String::new(), "its producers cannot earn it: check its capacity multipliers and sourcing shares")
             };
             return Err(format!(
                 "regions[{r}] ({}): the base period cannot be calibrated: the only steady state with its gdp ({}){balance} \
-                 leaves the region an income of {ratio:.3} times its gdp (accepted: {:.1} to {:.1}); its trade cannot \
-                 carry that balance: give it a smaller trade_balance, or sourcing shares that let it trade more",
+                 leaves the region an income of {ratio:.3} times its gdp (accepted: {:.1} to {:.1}); {advice}",
                 region.name,
                 region.gdp,
                 1.0 / INCOME_OFF_BY,
