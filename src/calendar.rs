@@ -136,7 +136,7 @@ impl<'de> Deserialize<'de> for Date {
 }
 
 /// Maps ticks (weeks) to dates and back for one scenario.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Calendar {
     pub start: Date,
 }

@@ -292,12 +292,7 @@ pub const HEADLINE: [HeadlineMetric; 9] = [
 /// order they first appear (at most four); the first two regions when there is no policy.
 pub fn headline_regions(scenario: &Scenario) -> Vec<usize> {
     let mut regions: Vec<usize> = Vec::new();
-    for (g, p) in scenario
-        .events
-        .iter()
-        .map(|e| (e.government, e.partner))
-        .chain(scenario.rules.iter().map(|r| (r.government, r.partner)))
-    {
+    for (g, p) in scenario.policy_pairs() {
         for r in [g, p] {
             if !regions.contains(&r) {
                 regions.push(r);
@@ -337,12 +332,31 @@ pub fn headline_value(rows: &[EffectRow], region: usize, horizon: &str, metric: 
 /// the policy is about, 13 and 52 weeks after the first policy event (the end of the run
 /// when it stops before 52 weeks).
 pub fn headline(rows: &[EffectRow], scenario: &Scenario) -> String {
-    let horizons = headline_horizons(rows.iter().map(|r| r.horizon.as_str()));
-    if horizons.is_empty() {
+    let Some(table) = headline_cells(rows, scenario) else {
         return "no effects to report (the run ended before any horizon)".into();
-    }
+    };
     let mut out =
         String::from("Headline effects, scenario vs counterfactual (4-week averages ending at each horizon)\n");
+    let widths: Vec<usize> =
+        (0..table[0].len()).map(|c| table.iter().map(|row| row[c].chars().count()).max().unwrap_or(0)).collect();
+    for row in &table {
+        let cells: Vec<String> = row.iter().enumerate().map(|(c, v)| format!("{:>w$}", v, w = widths[c])).collect();
+        out.push_str(&format!("  {}\n", cells.join("  ")));
+    }
+    out.push_str(&format!("  {HEADLINE_NOTE}\n"));
+    out
+}
+
+/// What the headline table's short headings mean.
+pub const HEADLINE_NOTE: &str = "shortages: household demand unfilled; PT = pass-through, log price change over log tariff change, mean over the tariff lines that moved";
+
+/// The headline table's cells, heading row first (the printed table and report.html);
+/// `None` when the run ended before any horizon.
+pub fn headline_cells(rows: &[EffectRow], scenario: &Scenario) -> Option<Vec<Vec<String>>> {
+    let horizons = headline_horizons(rows.iter().map(|r| r.horizon.as_str()));
+    if horizons.is_empty() {
+        return None;
+    }
     let mut heading = vec!["region".to_string(), "horizon".to_string()];
     heading.extend(HEADLINE.iter().map(|m| m.heading.to_string()));
     let mut table: Vec<Vec<String>> = vec![heading];
@@ -366,14 +380,7 @@ pub fn headline(rows: &[EffectRow], scenario: &Scenario) -> String {
             table.push(line);
         }
     }
-    let widths: Vec<usize> =
-        (0..table[0].len()).map(|c| table.iter().map(|row| row[c].chars().count()).max().unwrap_or(0)).collect();
-    for row in &table {
-        let cells: Vec<String> = row.iter().enumerate().map(|(c, v)| format!("{:>w$}", v, w = widths[c])).collect();
-        out.push_str(&format!("  {}\n", cells.join("  ")));
-    }
-    out.push_str("  shortages: household demand unfilled; PT = pass-through, log price change over log tariff change, mean over the tariff lines that moved\n");
-    out
+    Some(table)
 }
 
 /// Reads effects.csv back (as [`record`] wrote it) into rows, names resolved in `scenario`;

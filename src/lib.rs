@@ -24,6 +24,7 @@ pub mod market;
 pub mod metrics;
 pub mod output;
 pub mod profile;
+pub mod report;
 pub mod rng;
 pub mod run;
 pub mod scenario;

@@ -30,6 +30,29 @@ pub enum Command {
         #[command(subcommand)]
         command: sweep::SweepCommand,
     },
+    /// Draw a finished run's charts as PNG files (scenario against counterfactual).
+    Plot {
+        /// A run directory (what `tradesim run --out` wrote).
+        run: PathBuf,
+        /// Where to write the PNGs [default: RUN/plots].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Draw a run that is not complete (running, failed, interrupted) from what it wrote so far.
+        #[arg(long)]
+        partial: bool,
+    },
+    /// Write a finished run's report: one self-contained HTML page with its headline
+    /// effects, policy timeline and charts.
+    Report {
+        /// A run directory (what `tradesim run --out` wrote).
+        run: PathBuf,
+        /// The page to write [default: RUN/report.html].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Report on a run that is not complete, from what it wrote so far.
+        #[arg(long)]
+        partial: bool,
+    },
     /// List the scenarios embedded in the binary.
     Scenarios,
     /// Write an embedded scenario to a file, to start editing from.
@@ -81,6 +104,9 @@ pub struct RunArgs {
     /// columns), or both.
     #[arg(long, value_enum, default_value_t = crate::output::series::Format::Csv)]
     pub format: crate::output::series::Format,
+    /// Draw the charts at the end (`tradesim plot OUT`, into OUT/plots).
+    #[arg(long)]
+    pub plot: bool,
 }
 
 /// A failure of a subcommand, with the exit code it maps to.
@@ -123,7 +149,39 @@ pub fn main(cli: Cli) -> Result<(), CliError> {
         }
         Command::Export { name, file, force } => export_command(&name, file, force),
         Command::Sweep { command } => sweep::main(command),
+        Command::Plot { run, out, partial } => plot_command(&run, out, partial),
+        Command::Report { run, out, partial } => report_command(&run, out, partial),
     }
+}
+
+fn report_error(e: crate::report::ReportError) -> CliError {
+    match e {
+        crate::report::ReportError::Input(m) => CliError::Usage(m),
+        crate::report::ReportError::Write(m) => CliError::Failed(m),
+    }
+}
+
+fn plot_command(run: &Path, out: Option<PathBuf>, partial: bool) -> Result<(), CliError> {
+    let out = out.unwrap_or_else(|| run.join("plots"));
+    let dir = crate::report::RunDir::load(run, partial).map_err(report_error)?;
+    // An unwritable destination fails before anything is drawn.
+    crate::report::prepare_out(&out).map_err(report_error)?;
+    let plotted = crate::report::plot(&dir, &out).map_err(report_error)?;
+    for f in &plotted.files {
+        println!("{}", f.display());
+    }
+    for s in &plotted.skipped {
+        eprintln!("{s}");
+    }
+    Ok(())
+}
+
+fn report_command(run: &Path, out: Option<PathBuf>, partial: bool) -> Result<(), CliError> {
+    let out = out.unwrap_or_else(|| run.join("report.html"));
+    let dir = crate::report::RunDir::load(run, partial).map_err(report_error)?;
+    crate::report::report(&dir, &out).map_err(report_error)?;
+    println!("{}", out.display());
+    Ok(())
 }
 
 /// Loads a scenario named by path or embedded name; returns it with its source label.
@@ -198,6 +256,9 @@ fn run_command(args: RunArgs) -> Result<(), CliError> {
         print!("{}", summary.profile.report());
     }
     println!("outputs in {}", summary.out.display());
+    if args.plot {
+        plot_command(&summary.out, None, false)?;
+    }
     Ok(())
 }
 

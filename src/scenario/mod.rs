@@ -14,7 +14,7 @@ pub use embedded::{EMBEDDED, embedded, embedded_names};
 pub use locate::position_of_offset;
 
 use crate::calendar::Calendar;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
@@ -66,7 +66,7 @@ pub fn write_problems(f: &mut fmt::Formatter<'_>, origin: &str, problems: &[Prob
 pub const MAX_KNOWN_RETAILERS: usize = 32;
 
 /// A region (country or bloc) as the engine uses it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Region {
     pub name: String,
     /// Annual GDP target in currency units; sets the region's share of final demand.
@@ -83,7 +83,7 @@ pub struct Region {
 }
 
 /// What a government does with its tariff revenue each tick (MODEL.md §4.8).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Recycling {
     /// Keep it.
@@ -94,7 +94,7 @@ pub enum Recycling {
     SectorAid { sector: usize, share: f64 },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sector {
     pub name: String,
     pub tradable: bool,
@@ -111,7 +111,7 @@ impl Sector {
 }
 
 /// A Leontief recipe for one region-sector.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Recipe {
     /// (input sector, units per unit of output), inputs with positive coefficients only.
     pub inputs: Vec<(usize, f64)>,
@@ -123,7 +123,7 @@ pub struct Recipe {
 }
 
 /// Behavioural parameters (docs/model.md explains each).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Behaviour {
     pub target_employment: f64,
     pub consume_income: f64,
@@ -163,7 +163,7 @@ pub struct Behaviour {
 }
 
 /// A scheduled policy change (MODEL.md §5).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     pub name: String,
     pub kind: EventKind,
@@ -178,7 +178,7 @@ pub struct Event {
     pub source: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", content = "value", rename_all = "snake_case")]
 pub enum EventKind {
     SetTariff(f64),
@@ -187,7 +187,7 @@ pub enum EventKind {
 }
 
 /// A reactive policy rule (MODEL.md §5).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rule {
     pub name: String,
     pub government: usize,
@@ -198,7 +198,7 @@ pub struct Rule {
     pub kind: RuleKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum RuleKind {
     /// After `lag` ticks, answer a partner's average tariff increase on our exports in the
@@ -213,7 +213,7 @@ pub enum RuleKind {
 }
 
 /// A checked scenario with names resolved to indices. Matrices are flat, row-major.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Scenario {
     pub name: String,
     pub description: String,
@@ -245,6 +245,19 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The (government, partner) pairs its events and rules name, in the order they first
+    /// appear: the pairs the policy is about.
+    pub fn policy_pairs(&self) -> Vec<(usize, usize)> {
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        let named = self.events.iter().map(|e| (e.government, e.partner));
+        for pair in named.chain(self.rules.iter().map(|r| (r.government, r.partner))) {
+            if !pairs.contains(&pair) {
+                pairs.push(pair);
+            }
+        }
+        pairs
+    }
+
     pub fn n_regions(&self) -> usize {
         self.regions.len()
     }

@@ -8,6 +8,7 @@
 //! - `golden`: the flagship's outputs are the ones recorded in `tests/golden/`;
 //! - `mechanisms`: one test per mechanism on a tiny three-region world;
 //! - `parquet`: Parquet series hold the CSVs' values, typed, with the run's metadata;
+//! - `report`: charts and the report page of any run, from CSV or Parquet, in a headless browser;
 //! - `stylized`: the 2025 tariff war's stylized facts on the flagship at reduced scale;
 //! - `bad_input`: every kind of bad input gets its error; nonsense runs without panics;
 //! - `sweeps`: sweeps plan, run, resume, fail and collect the same bytes however they ran.
@@ -21,5 +22,6 @@ mod fuzz_regressions;
 mod golden;
 mod mechanisms;
 mod parquet;
+mod report;
 mod stylized;
 mod sweeps;
