@@ -30,9 +30,11 @@ pub enum Command {
         #[command(subcommand)]
         command: sweep::SweepCommand,
     },
-    /// Draw a finished run's charts as PNG files (scenario against counterfactual).
+    /// Draw a finished run's charts as PNG files (scenario against counterfactual), or a
+    /// sweep's headline effects against each swept parameter.
     Plot {
-        /// A run directory (what `tradesim run --out` wrote).
+        /// A run directory (what `tradesim run --out` wrote), or a sweep directory after
+        /// `tradesim sweep collect`.
         run: PathBuf,
         /// Where to write the PNGs [default: RUN/plots].
         #[arg(long)]
@@ -163,10 +165,11 @@ fn report_error(e: crate::report::ReportError) -> CliError {
 
 fn plot_command(run: &Path, out: Option<PathBuf>, partial: bool) -> Result<(), CliError> {
     let out = out.unwrap_or_else(|| run.join("plots"));
-    let dir = crate::report::RunDir::load(run, partial).map_err(report_error)?;
-    // An unwritable destination fails before anything is drawn.
-    crate::report::prepare_out(&out).map_err(report_error)?;
-    let plotted = crate::report::plot(&dir, &out).map_err(report_error)?;
+    let plotted = if crate::report::sweep::is_sweep(run) {
+        crate::report::plot_sweep(run, &out).map_err(report_error)?
+    } else {
+        plot_run(run, &out, partial)?
+    };
     for f in &plotted.files {
         println!("{}", f.display());
     }
@@ -174,6 +177,13 @@ fn plot_command(run: &Path, out: Option<PathBuf>, partial: bool) -> Result<(), C
         eprintln!("{s}");
     }
     Ok(())
+}
+
+fn plot_run(run: &Path, out: &Path, partial: bool) -> Result<crate::report::Plotted, CliError> {
+    let dir = crate::report::RunDir::load(run, partial).map_err(report_error)?;
+    // An unwritable destination fails before anything is drawn.
+    crate::report::prepare_out(out).map_err(report_error)?;
+    crate::report::plot(&dir, out).map_err(report_error)
 }
 
 fn report_command(run: &Path, out: Option<PathBuf>, partial: bool) -> Result<(), CliError> {

@@ -17,8 +17,16 @@ pub struct Chart {
     pub panels: Vec<Panel>,
     /// Ticks marked with a vertical line (the first policy change).
     pub marks: Vec<u32>,
-    /// The x axis: ticks `0..=last`.
-    pub last_tick: u32,
+    pub x: XAxis,
+}
+
+/// What the x axis holds.
+#[derive(Debug, Clone)]
+pub enum XAxis {
+    /// Ticks `0..=last_tick`, labelled with their dates.
+    Weeks { last_tick: u32 },
+    /// A swept parameter's values; lines are drawn with a marker at each point.
+    Values { name: String },
 }
 
 #[derive(Debug, Clone)]
@@ -26,6 +34,16 @@ pub struct Panel {
     pub title: String,
     pub y_label: String,
     pub lines: Vec<Line>,
+    /// Vertical intervals (a sweep's replicates' 95% interval at a point).
+    pub intervals: Vec<Interval>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Interval {
+    pub color: usize,
+    pub x: f64,
+    pub low: f64,
+    pub high: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -196,7 +214,14 @@ pub fn charts(run: &RunDir) -> (Vec<Chart>, Vec<String>) {
             };
             skipped.push(format!("{file}: not drawn ({why})"));
         } else {
-            out.push(Chart { file: file.into(), title, note, panels, marks: marks.clone(), last_tick });
+            out.push(Chart {
+                file: file.into(),
+                title,
+                note,
+                panels,
+                marks: marks.clone(),
+                x: XAxis::Weeks { last_tick },
+            });
         }
     }
     (out, skipped)
@@ -231,6 +256,7 @@ fn tariffs(c: &Ctx) -> Vec<Panel> {
             lines.push(Line { label: Some(sn.clone()), color: s, dashed: false, points: pts });
         }
         panels.push(Panel {
+            intervals: Vec::new(),
             title: format!("{gn}'s tariffs on imports from {pn}"),
             y_label: "tariff rate (%)".into(),
             lines,
@@ -248,6 +274,7 @@ fn imports(c: &Ctx) -> Vec<Panel> {
         let cf = c.cf.map(|w| flow(w, pn, gn));
         let (k, unit) = money_scale(&[&s]);
         panels.push(Panel {
+            intervals: Vec::new(),
             title: format!("{gn}'s imports from {pn}"),
             y_label: format!("{unit} / week"),
             lines: pair(pn.clone(), p, points(&s, k), cf.as_ref().map(|x| points(x, k))),
@@ -264,6 +291,7 @@ fn imports(c: &Ctx) -> Vec<Panel> {
             lines.extend(pair(c.regions[x].clone(), x, points(&s[i], k), cf.as_ref().map(|cf| points(&cf[i], k))));
         }
         panels.push(Panel {
+            intervals: Vec::new(),
             title: format!("{gn}'s imports from third countries"),
             y_label: format!("{unit} / week"),
             lines,
@@ -304,7 +332,12 @@ fn prices(c: &Ctx) -> Vec<Panel> {
                     points: pct(&retail(c.s, col), cf.as_ref()),
                 });
             }
-            panels.push(Panel { title: format!("{sn} in {gn}, tariffed on {pn}"), y_label: c.vs().into(), lines });
+            panels.push(Panel {
+                intervals: Vec::new(),
+                title: format!("{sn} in {gn}, tariffed on {pn}"),
+                y_label: c.vs().into(),
+                lines,
+            });
         }
     }
     panels
@@ -332,7 +365,7 @@ fn macro_panels(c: &Ctx) -> Vec<Panel> {
                 Line { label: Some(rn.clone()), color: r, dashed: false, points: pct(&get(c.s, rn), cf.as_ref()) }
             })
             .collect();
-        panels.push(Panel { title: title.into(), y_label: c.vs().into(), lines });
+        panels.push(Panel { intervals: Vec::new(), title: title.into(), y_label: c.vs().into(), lines });
         if col == "cpi" {
             let mut lines = Vec::new();
             for &r in &regions {
@@ -340,7 +373,12 @@ fn macro_panels(c: &Ctx) -> Vec<Panel> {
                 let u = |w: &World| points(&series(&w.regions, &[("region", rn)], "unemployment_rate"), 100.0);
                 lines.extend(pair(rn.clone(), r, u(c.s), c.cf.map(u)));
             }
-            panels.push(Panel { title: "Unemployment rate".into(), y_label: "% of households".into(), lines });
+            panels.push(Panel {
+                intervals: Vec::new(),
+                title: "Unemployment rate".into(),
+                y_label: "% of households".into(),
+                lines,
+            });
         }
     }
     panels
@@ -353,8 +391,12 @@ fn shortages(c: &Ctx) -> Vec<Panel> {
         let u = |w: &World| points(&series(&w.regions, &[("region", rn)], "shortage_rate"), 100.0);
         lines.extend(pair(rn.clone(), r, u(c.s), c.cf.map(u)));
     }
-    let mut panels =
-        vec![Panel { title: "Households' demand left unmet".into(), y_label: "% of desired spending".into(), lines }];
+    let mut panels = vec![Panel {
+        intervals: Vec::new(),
+        title: "Households' demand left unmet".into(),
+        y_label: "% of desired spending".into(),
+        lines,
+    }];
     let mut importers: Vec<usize> = Vec::new();
     for &(g, _) in &c.pairs {
         if !importers.contains(&g) && importers.len() < 3 {
@@ -374,6 +416,7 @@ fn shortages(c: &Ctx) -> Vec<Panel> {
             lines.extend(pair(sn.clone(), s, u(c.s), c.cf.map(u)));
         }
         panels.push(Panel {
+            intervals: Vec::new(),
             title: format!("Buyers' unmet orders in {gn}, tariffed sectors"),
             y_label: "% of orders".into(),
             lines,
@@ -420,6 +463,7 @@ fn boycott(c: &Ctx) -> Vec<Panel> {
             ));
         }
         panels.push(Panel {
+            intervals: Vec::new(),
             title: format!("{gn}'s imports of {sn}, by origin"),
             y_label: format!("{unit} / week"),
             lines,

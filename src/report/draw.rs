@@ -3,7 +3,7 @@
 //! looks the same on a headless machine with no fonts.
 
 use super::ReportError;
-use super::chart::{Chart, Panel};
+use super::chart::{Chart, Panel, XAxis};
 use crate::calendar::Calendar;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -75,7 +75,8 @@ pub fn png(chart: &Chart, calendar: &Calendar) -> Result<Vec<u8>, ReportError> {
 
 /// A y range that holds every point with a margin; a flat line gets a band around it.
 fn y_range(panel: &Panel) -> (f64, f64) {
-    let ys = panel.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+    let ends = panel.intervals.iter().flat_map(|i| [i.low, i.high]);
+    let ys = panel.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).chain(ends);
     let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
     if !lo.is_finite() {
         return (0.0, 1.0);
@@ -91,10 +92,10 @@ fn decimals(step: f64) -> usize {
 }
 
 /// The quarter of the plot with the fewest points, for the legend.
-fn legend_position(panel: &Panel, x1: f64, (y0, y1): (f64, f64)) -> SeriesLabelPosition {
+fn legend_position(panel: &Panel, (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> SeriesLabelPosition {
     let mut count = [0usize; 4];
     for p in panel.lines.iter().flat_map(|l| l.points.iter()) {
-        let right = p.0 > x1 / 2.0;
+        let right = p.0 > (x0 + x1) / 2.0;
         let top = p.1 > (y0 + y1) / 2.0;
         count[(top as usize) * 2 + right as usize] += 1;
     }
@@ -114,26 +115,42 @@ fn draw_panel<DB: DrawingBackend>(
     chart: &Chart,
     calendar: &Calendar,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let x1 = chart.last_tick.max(1) as f64;
+    let (x0, x1) = match &chart.x {
+        XAxis::Weeks { last_tick } => (0.0, (*last_tick).max(1) as f64),
+        XAxis::Values { .. } => {
+            let xs = panel.lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+            let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)));
+            let pad = if hi > lo { (hi - lo) * 0.06 } else { lo.abs().max(1.0) * 0.1 };
+            (lo - pad, hi + pad)
+        }
+    };
     let (y0, y1) = y_range(panel);
     let mut ctx = ChartBuilder::on(area)
         .caption(&panel.title, (FONT, 24))
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(90)
-        .build_cartesian_2d(0.0..x1, y0..y1)?;
+        .build_cartesian_2d(x0..x1, y0..y1)?;
     let digits = decimals((y1 - y0) / 6.0);
-    let date = |t: &f64| {
-        let (y, m, _) = calendar.date_of(t.round().max(0.0) as u32).ymd();
-        format!("{y:04}-{m:02}")
+    let x_digits = decimals((x1 - x0) / 6.0);
+    let x_label = |t: &f64| match &chart.x {
+        XAxis::Weeks { .. } => {
+            let (y, m, _) = calendar.date_of(t.round().max(0.0) as u32).ymd();
+            format!("{y:04}-{m:02}")
+        }
+        XAxis::Values { .. } => format!("{t:.x_digits$}"),
+    };
+    let x_desc = match &chart.x {
+        XAxis::Weeks { .. } => "week starting",
+        XAxis::Values { name } => name.as_str(),
     };
     let value = |v: &f64| format!("{v:.digits$}");
     ctx.configure_mesh()
         .x_labels(8)
         .y_labels(7)
-        .x_label_formatter(&date)
+        .x_label_formatter(&x_label)
         .y_label_formatter(&value)
-        .x_desc("week starting")
+        .x_desc(x_desc)
         .y_desc(&panel.y_label)
         .label_style((FONT, 16))
         .axis_desc_style((FONT, 18))
@@ -147,6 +164,9 @@ fn draw_panel<DB: DrawingBackend>(
     for line in &panel.lines {
         let color = PALETTE[line.color % PALETTE.len()];
         let style = color.stroke_width(2);
+        if matches!(chart.x, XAxis::Values { .. }) {
+            ctx.draw_series(line.points.iter().map(|&p| Circle::new(p, 5, color.filled())))?;
+        }
         let series = if line.dashed {
             ctx.draw_series(DashedLineSeries::new(line.points.iter().copied(), 7, 5, style))?
         } else {
@@ -158,8 +178,16 @@ fn draw_panel<DB: DrawingBackend>(
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], color.stroke_width(3)));
         }
     }
+    let cap = (x1 - x0) * 0.006;
+    for i in &panel.intervals {
+        let style = PALETTE[i.color % PALETTE.len()].stroke_width(2);
+        ctx.draw_series(LineSeries::new([(i.x, i.low), (i.x, i.high)], style))?;
+        for y in [i.low, i.high] {
+            ctx.draw_series(LineSeries::new([(i.x - cap, y), (i.x + cap, y)], style))?;
+        }
+    }
     ctx.configure_series_labels()
-        .position(legend_position(panel, x1, (y0, y1)))
+        .position(legend_position(panel, (x0, x1), (y0, y1)))
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(190, 190, 190))
         .label_font((FONT, 16))

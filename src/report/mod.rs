@@ -9,6 +9,7 @@
 pub mod chart;
 pub mod draw;
 pub mod html;
+pub mod sweep;
 mod table;
 
 pub use table::Table;
@@ -78,6 +79,13 @@ impl RunDir {
     pub fn load(dir: &Path, partial: bool) -> Result<RunDir, ReportError> {
         if !dir.is_dir() {
             return Err(ReportError::Input(format!("{}: no such directory", dir.display())));
+        }
+        if sweep::is_sweep(dir) {
+            return Err(ReportError::Input(format!(
+                "{}: a sweep directory, not a run; `tradesim plot` draws a sweep, and each run is under {}",
+                dir.display(),
+                dir.join("runs").display()
+            )));
         }
         let path = dir.join("manifest.json");
         let text = fs::read_to_string(&path).map_err(|e| {
@@ -159,6 +167,21 @@ pub fn plot(run: &RunDir, out: &Path) -> Result<Plotted, ReportError> {
     let mut plotted = Plotted { skipped, ..Plotted::default() };
     for c in &charts {
         let png = draw::png(c, &run.manifest.scenario.calendar)?;
+        let path = out.join(&c.file);
+        output::write_atomic(&path, &png).map_err(|e| ReportError::Write(e.to_string()))?;
+        plotted.files.push(path);
+    }
+    Ok(plotted)
+}
+
+/// Draws a sweep's charts (each headline effect against each swept parameter) in `out`.
+pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Plotted, ReportError> {
+    let (charts, skipped) = sweep::charts(dir)?;
+    prepare_out(out)?;
+    let calendar = crate::calendar::Calendar { start: crate::calendar::Date::from_ymd(2000, 1, 1).expect("a date") };
+    let mut plotted = Plotted { skipped, ..Plotted::default() };
+    for c in &charts {
+        let png = draw::png(c, &calendar)?;
         let path = out.join(&c.file);
         output::write_atomic(&path, &png).map_err(|e| ReportError::Write(e.to_string()))?;
         plotted.files.push(path);

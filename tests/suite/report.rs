@@ -203,3 +203,43 @@ fn report_loads_in_a_headless_browser() {
     let console = shoot(&broken, &tmp.path().join("broken.png"));
     assert!(console.contains("chart did not load"), "{console}");
 }
+
+#[test]
+fn a_sweep_plots_each_effect_against_each_parameter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("s.toml");
+    std::fs::write(
+        &spec,
+        "name = \"p\"\nbase = \"small\"\nseed = 3\nreplicates = 2\nticks = 20\n[sample]\nmethod = \"grid\"\n[parameters]\n\"behaviour.exporter_absorption\" = [0.0, 0.3]\n\"behaviour.retail_markup\" = [0.1, 0.2]\n",
+    )
+    .unwrap();
+    let dir = tmp.path().join("sweep");
+    let d = dir.to_str().unwrap();
+    for args in [vec!["sweep", "plan", spec.to_str().unwrap(), "--out", d], vec!["sweep", "run", d, "--jobs", "2"]] {
+        let out = tradesim(&args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // Not collected yet: say what to do.
+    fails_with(&["plot", d], 2, &["summary.csv", "sweep collect"]);
+    fails_with(&["report", d], 2, &["a sweep directory"]);
+    assert!(tradesim(&["sweep", "collect", d]).status.success());
+    let (charts, skipped) = report::sweep::charts(&dir).unwrap();
+    assert!(skipped.is_empty(), "{skipped:?}");
+    let files: Vec<&str> = charts.iter().map(|c| c.file.as_str()).collect();
+    assert_eq!(files, ["sweep_behaviour_exporter_absorption.png", "sweep_behaviour_retail_markup.png"]);
+    for c in &charts {
+        assert!(!c.panels.is_empty());
+        for p in &c.panels {
+            // Two lines (one per value of the other parameter), two points each, and a
+            // 95% interval around every mean of two replicates.
+            assert_eq!(p.lines.len(), 2, "{}", p.title);
+            assert!(p.lines.iter().all(|l| l.points.len() == 2), "{}", p.title);
+            assert_eq!(p.intervals.len(), 4, "{}", p.title);
+            assert!(p.intervals.iter().all(|i| i.low <= i.high));
+        }
+    }
+    let out = tradesim(&["plot", d]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    assert!(dir.join("plots/sweep_behaviour_retail_markup.png").is_file());
+}
