@@ -145,7 +145,8 @@ pub fn run(scenario: Scenario, opts: &RunOptions, progress: &mut dyn Progress) -
     // earlier run, so no moment shows a "complete" manifest beside missing files.
     let mut manifest = new_manifest(&scenario, opts, threads);
     write_manifest(&out, &manifest)?;
-    output::remove_previous(&out, &["effects.csv"])?;
+    output::remove_previous(&out, &["effects.csv", output::REPORT_FILE])?;
+    output::remove_previous(&out.join(output::PLOTS_DIR), output::CHART_FILES)?;
     for run in ["scenario", "counterfactual"] {
         output::remove_previous(&out.join(run), crate::output::series::ALL_FILES)?;
         // And what a failed run in another format left half-written.

@@ -164,7 +164,7 @@ fn report_error(e: crate::report::ReportError) -> CliError {
 }
 
 fn plot_command(run: &Path, out: Option<PathBuf>, partial: bool) -> Result<(), CliError> {
-    let out = out.unwrap_or_else(|| run.join("plots"));
+    let out = out.unwrap_or_else(|| run.join(crate::output::PLOTS_DIR));
     let plotted = if crate::report::sweep::is_sweep(run) {
         crate::report::plot_sweep(run, &out).map_err(report_error)?
     } else {
@@ -187,7 +187,7 @@ fn plot_run(run: &Path, out: &Path, partial: bool) -> Result<crate::report::Plot
 }
 
 fn report_command(run: &Path, out: Option<PathBuf>, partial: bool) -> Result<(), CliError> {
-    let out = out.unwrap_or_else(|| run.join("report.html"));
+    let out = out.unwrap_or_else(|| run.join(crate::output::REPORT_FILE));
     let dir = crate::report::RunDir::load(run, partial).map_err(report_error)?;
     crate::report::report(&dir, &out).map_err(report_error)?;
     println!("{}", out.display());

@@ -48,6 +48,13 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// What `tradesim plot` and `report` add to a run directory: a run that starts over in
+/// it removes them, so no chart or page of an earlier run sits beside the new series.
+pub const PLOTS_DIR: &str = "plots";
+pub const CHART_FILES: &[&str] =
+    &["tariffs.png", "imports.png", "prices.png", "macro.png", "shortages.png", "boycott.png"];
+pub const REPORT_FILE: &str = "report.html";
+
 /// Writes `bytes` to `path` atomically: a temporary sibling, then a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let tmp = partial_path(path);

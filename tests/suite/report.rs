@@ -34,7 +34,7 @@ fn flagship_charts_have_every_panel_drawn() {
     let run = RunDir::load(&flagship_run(tmp.path()), false).unwrap();
     let (charts, skipped) = report::chart::charts(&run);
     let files: Vec<&str> = charts.iter().map(|c| c.file.as_str()).collect();
-    assert_eq!(files, ["tariffs.png", "imports.png", "prices.png", "macro.png", "shortages.png", "boycott.png"]);
+    assert_eq!(files, tradesim::output::CHART_FILES, "output::CHART_FILES names every chart");
     assert!(skipped.is_empty(), "{skipped:?}");
     for c in &charts {
         for p in &c.panels {
@@ -153,6 +153,13 @@ fn bad_run_directories_are_refused_naming_the_file() {
     fails_with(&["plot", run.to_str().unwrap(), "--out", file.to_str().unwrap()], 2, &["a-file"]);
     fails_with(&["report", run.to_str().unwrap(), "--out", file.join("r.html").to_str().unwrap()], 2, &["a-file"]);
     assert!(!run.join("plots").exists());
+
+    // A run that starts over in the directory removes the earlier run's charts and page.
+    assert!(tradesim(&["plot", run.to_str().unwrap()]).status.success());
+    assert!(tradesim(&["report", run.to_str().unwrap()]).status.success());
+    assert!(run.join("plots/macro.png").is_file() && run.join("report.html").is_file());
+    run_tradesim(&run, 1, &["small", "--ticks", "12", "--force"]);
+    assert!(!run.join("plots/macro.png").exists() && !run.join("report.html").exists());
 }
 
 /// The report in a real headless browser (Debian's chromium, which .ci/run installs):
