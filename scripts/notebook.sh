@@ -5,14 +5,17 @@
 # PyPI (idempotent; VENV=DIR to choose where, default target/notebook-venv).
 # Usage: scripts/notebook.sh [TRADESIM_BINARY]
 set -euo pipefail
+bin="$(realpath "${1:-$(dirname "$0")/../target/release/tradesim}")"
 cd "$(dirname "$0")/.."
-bin="${1:-target/release/tradesim}"
 venv="${VENV:-target/notebook-venv}"
-if [ ! -x "$venv/bin/jupyter" ]; then
+export DEBIAN_FRONTEND=noninteractive
+# .ok is written only once every package is in, so an interrupted install is redone.
+if [ ! -f "$venv/.ok" ]; then
   command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq python3 python3-venv; }
   python3 -m venv "$venv" 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv && python3 -m venv "$venv"; }
   "$venv/bin/pip" install -q --upgrade pip
   "$venv/bin/pip" install -q jupyter nbconvert ipykernel pandas pyarrow matplotlib
+  touch "$venv/.ok"
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

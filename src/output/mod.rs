@@ -59,8 +59,13 @@ pub const REPORT_FILE: &str = "report.html";
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let tmp = partial_path(path);
     let mut file = fs::File::create(&tmp).map_err(io_err(&tmp))?;
-    file.write_all(bytes).and_then(|_| file.sync_all()).map_err(io_err(&tmp))?;
-    fs::rename(&tmp, path).map_err(io_err(path))
+    let written = file.write_all(bytes).and_then(|_| file.sync_all()).map_err(io_err(&tmp));
+    let renamed = written.and_then(|_| fs::rename(&tmp, path).map_err(io_err(path)));
+    if renamed.is_err() {
+        // Nothing half-written stays behind (a full disk, a directory in the way).
+        let _ = fs::remove_file(&tmp);
+    }
+    renamed
 }
 
 /// `regions.csv` → `regions.csv.partial`.

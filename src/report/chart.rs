@@ -417,8 +417,8 @@ fn shortages(c: &Ctx) -> Vec<Panel> {
         }
         panels.push(Panel {
             intervals: Vec::new(),
-            title: format!("Buyers' unmet orders in {gn}, tariffed sectors"),
-            y_label: "% of orders".into(),
+            title: format!("Unmet demand in {gn}, tariffed sectors"),
+            y_label: "% of households' and firms' demand".into(),
             lines,
         });
     }

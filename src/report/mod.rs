@@ -127,7 +127,12 @@ impl RunDir {
             })
         };
         let scenario = world("scenario")?;
-        let counterfactual = if manifest.counterfactual { Some(world("counterfactual")?) } else { None };
+        // A run writes the scenario first: a partial run may have no counterfactual yet.
+        let counterfactual = match (manifest.counterfactual, partial) {
+            (false, _) => None,
+            (true, false) => Some(world("counterfactual")?),
+            (true, true) => world("counterfactual").ok(),
+        };
         let effects = fs::read_to_string(dir.join("effects.csv")).ok();
         Ok(RunDir { dir: dir.to_path_buf(), manifest, scenario, counterfactual, effects })
     }
@@ -164,6 +169,13 @@ pub struct Plotted {
 pub fn plot(run: &RunDir, out: &Path) -> Result<Plotted, ReportError> {
     prepare_out(out)?;
     let (charts, skipped) = chart::charts(run);
+    // A chart not drawn this time must not survive from an earlier plot into `out`.
+    for s in &skipped {
+        let stale = out.join(s.split(':').next().unwrap_or_default());
+        if stale.is_file() {
+            fs::remove_file(&stale).map_err(|e| ReportError::Write(format!("{}: {e}", stale.display())))?;
+        }
+    }
     let mut plotted = Plotted { skipped, ..Plotted::default() };
     for c in &charts {
         let png = draw::png(c, &run.manifest.scenario.calendar)?;
@@ -191,7 +203,21 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Plotted, ReportError> {
 
 /// Writes the run's report page (charts embedded) to `path`, atomically.
 pub fn report(run: &RunDir, path: &Path) -> Result<(), ReportError> {
+    if path.is_dir() {
+        return Err(ReportError::Input(format!(
+            "{}: a directory; --out names the page to write, such as {}",
+            path.display(),
+            path.join(output::REPORT_FILE).display()
+        )));
+    }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if parent.exists() && !parent.is_dir() {
+            return Err(ReportError::Input(format!(
+                "{}: cannot be written, {} is not a directory",
+                path.display(),
+                parent.display()
+            )));
+        }
         prepare_out(parent)?;
     }
     let (charts, skipped) = chart::charts(run);

@@ -110,6 +110,14 @@ pub fn charts(dir: &Path) -> Result<(Vec<Chart>, Vec<String>), ReportError> {
                 groups.push(g);
             }
         }
+        // Lines only where each combination of the others holds two or more values of this
+        // one (a grid); a random, Latin-hypercube or Sobol' design is drawn as points.
+        let lined = groups.iter().all(|g| {
+            let mut x: Vec<f64> = rows.iter().zip(&xs).filter(|(r, _)| others(r) == *g).map(|(_, &x)| x).collect();
+            x.sort_by(f64::total_cmp);
+            x.dedup();
+            x.len() >= 2
+        });
         let mut panels = Vec::new();
         for region in &regions {
             for (metric, title, unit) in METRICS {
@@ -120,7 +128,28 @@ pub fn charts(dir: &Path) -> Result<(Vec<Chart>, Vec<String>), ReportError> {
                     lines: Vec::new(),
                     intervals: Vec::new(),
                 };
-                for (color, g) in groups.iter().enumerate() {
+                if !lined {
+                    for (i, r) in rows.iter().enumerate() {
+                        if r.effect == effect && r.mean.is_finite() {
+                            if r.low.is_finite() && r.high.is_finite() {
+                                panel.intervals.push(Interval {
+                                    color: 0,
+                                    x: xs[i],
+                                    low: 100.0 * r.low,
+                                    high: 100.0 * r.high,
+                                });
+                            }
+                            let label = panel.lines.is_empty().then(|| "each point of the design".to_string());
+                            panel.lines.push(Line {
+                                label,
+                                color: 0,
+                                dashed: false,
+                                points: vec![(xs[i], 100.0 * r.mean)],
+                            });
+                        }
+                    }
+                }
+                for (color, g) in groups.iter().enumerate().filter(|_| lined) {
                     let mut pts: Vec<(f64, f64)> = Vec::new();
                     for (i, r) in rows.iter().enumerate() {
                         if r.effect == effect && others(r) == *g && r.mean.is_finite() {

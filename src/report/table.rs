@@ -37,7 +37,15 @@ impl Table {
         } else if parquet.is_file() {
             read_parquet(&parquet)?
         } else if partial && partial_csv.is_file() {
-            read_csv(&partial_csv, true)?
+            let mut t = read_csv(&partial_csv, true)?;
+            if t.text.is_empty() && t.num.is_empty() {
+                return Err(ReportError::Input(format!(
+                    "{}: the run has not written anything yet",
+                    partial_csv.display()
+                )));
+            }
+            t.drop_last_tick();
+            t
         } else {
             let also = if partial { ", nor a .csv.partial" } else { "" };
             return Err(ReportError::Input(format!(
@@ -55,6 +63,21 @@ impl Table {
             }
         }
         Ok(table)
+    }
+
+    /// Drops the rows of the last tick, which a run still writing may have cut short (a
+    /// tick's rows are adjacent).
+    fn drop_last_tick(&mut self) {
+        let Some(ticks) = self.num.get("tick") else { return };
+        let Some(&last) = ticks.last() else { return };
+        let keep = ticks.iter().position(|&t| t == last).unwrap_or(ticks.len());
+        for column in self.num.values_mut() {
+            column.truncate(keep);
+        }
+        for column in self.text.values_mut() {
+            column.truncate(keep);
+        }
+        self.rows = keep;
     }
 
     /// A text column; empty when the file does not have it (`load` checks the needed ones).
@@ -134,6 +157,7 @@ fn read_parquet(path: &Path) -> Result<Table, ReportError> {
     // The columns exist even when the file has no rows (a counterfactual's policy.parquet).
     for field in builder.schema().fields() {
         let text = matches!(field.data_type(), DataType::Utf8 | DataType::Dictionary(_, _) | DataType::Date32);
+        // (Other types are refused below, when their first batch is read.)
         if text {
             table.text.insert(field.name().clone(), Vec::new());
         } else {
@@ -152,7 +176,7 @@ fn read_parquet(path: &Path) -> Result<Table, ReportError> {
                     let a = column.as_string::<i32>();
                     table.text.entry(name).or_default().extend((0..a.len()).map(|i| a.value(i).to_string()));
                 }
-                DataType::Dictionary(_, _) => {
+                DataType::Dictionary(key, value) if **key == DataType::Int32 && **value == DataType::Utf8 => {
                     let d = column.as_dictionary::<Int32Type>();
                     let values = d.values().as_string::<i32>();
                     let out = table.text.entry(name).or_default();

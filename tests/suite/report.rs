@@ -126,6 +126,20 @@ fn bad_run_directories_are_refused_naming_the_file() {
     std::fs::write(run.join("scenario/regions.csv.partial"), partial).unwrap();
     std::fs::remove_file(&regions).unwrap();
     fails_with(&["plot", run.to_str().unwrap()], 2, &["running", "--partial"]);
+    // Stopped during the scenario half: no counterfactual yet, the scenario still drawn.
+    let cf = run.join("counterfactual");
+    let cf_away = tmp.path().join("cf-away");
+    std::fs::rename(&cf, &cf_away).unwrap();
+    let dir = RunDir::load(&run, true).unwrap();
+    assert!(dir.counterfactual.is_none());
+    // The last tick of a cut file is dropped, so no sum over a tick's rows is short.
+    let ticks = dir.scenario.regions.num("tick");
+    let last = ticks.iter().fold(0.0f64, |m, &t| m.max(t));
+    let n = dir.manifest.scenario.regions.len();
+    assert!(ticks.len() == n * 11 && last == 10.0, "{} rows, last tick {last}", ticks.len());
+    let (charts, _) = report::chart::charts(&dir);
+    assert!(charts.iter().any(|c| c.file == "macro.png"));
+    std::fs::rename(&cf_away, &cf).unwrap();
     let out = tradesim(&["plot", run.to_str().unwrap(), "--partial", "--out", tmp.path().join("p").to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::write(&manifest, &text).unwrap();
@@ -151,8 +165,22 @@ fn bad_run_directories_are_refused_naming_the_file() {
     let file = tmp.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
     fails_with(&["plot", run.to_str().unwrap(), "--out", file.to_str().unwrap()], 2, &["a-file"]);
-    fails_with(&["report", run.to_str().unwrap(), "--out", file.join("r.html").to_str().unwrap()], 2, &["a-file"]);
-    assert!(!run.join("plots").exists());
+    fails_with(
+        &["report", run.to_str().unwrap(), "--out", file.join("r.html").to_str().unwrap()],
+        2,
+        &["a-file", "not a directory"],
+    );
+    fails_with(
+        &["report", run.to_str().unwrap(), "--out", tmp.path().to_str().unwrap()],
+        2,
+        &["a directory; --out names the page"],
+    );
+    // Nothing was written beside the file or in the directory named.
+    let mut left: Vec<String> =
+        std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["a-file", "empty", "p", "run"]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
 
     // A run that starts over in the directory removes the earlier run's charts and page.
     assert!(tradesim(&["plot", run.to_str().unwrap()]).status.success());
