@@ -4,7 +4,7 @@
 #    `small` scenario (alternating pairs, fresh directories each time);
 #  - the sweep machinery's own time on that sweep: planning, a second `sweep run` that
 #    finds everything complete (skipping), and `sweep collect`, against the runs' time;
-#  - `sweep collect` over 1,000 runs.
+#  - `sweep collect` over 1,000 runs, in each --format.
 #
 # Usage: scripts/bench_sweep.sh [WORK_DIR [PAIRS]]   (default: a new directory in /tmp, 3 pairs)
 # Nothing is deleted until the end: on ext4, creating files soon after many were deleted
@@ -68,7 +68,9 @@ sweep_file s1000 500 2
 dir="$work/collect_1000"
 "$TRADESIM" sweep plan "$work/s1000.toml" --out "$dir" >/dev/null
 "$TRADESIM" sweep run "$dir" --jobs 2 2>/dev/null
-t=$(now); "$TRADESIM" sweep collect "$dir" >/dev/null 2>&1; c1=$(elapsed "$t")
-t=$(now); "$TRADESIM" sweep collect "$dir" --series regions,trade >/dev/null 2>&1; c2=$(elapsed "$t")
-printf '1,000 runs: collect %.2f s; with --series regions,trade %.2f s (%s of series)\n' "$c1" "$c2" \
-  "$(du -sh "$dir/series" | cut -f1)"
+for format in csv parquet both; do
+  t=$(now); "$TRADESIM" sweep collect "$dir" --format $format >/dev/null 2>&1; c1=$(elapsed "$t")
+  t=$(now); "$TRADESIM" sweep collect "$dir" --format $format --series regions,trade >/dev/null 2>&1; c2=$(elapsed "$t")
+  printf '1,000 runs, --format %s: collect %.2f s; with --series regions,trade %.2f s (%s of series)\n' \
+    "$format" "$c1" "$c2" "$(du -sh "$dir/series" | cut -f1)"
+done

@@ -1,6 +1,7 @@
 //! `tradesim sweep plan | run | status | collect | slurm`.
 
 use super::{CliError, progress};
+use crate::output::series::Format;
 use crate::sweep::runner::{self, RunSweep, Shard};
 use crate::sweep::slurm::{self, SlurmOptions};
 use crate::sweep::status::{self, Status};
@@ -45,12 +46,16 @@ pub enum SweepCommand {
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         shards: Option<u32>,
     },
-    /// Write runs.csv, effects.csv, summary.csv and timings.csv (and series/) into DIR.
+    /// Write runs, effects and summary (CSV and/or Parquet), timings.csv and series/ into DIR.
     Collect {
         dir: PathBuf,
         /// Also gather these series of every run (comma-separated: regions, trade, sectors, policy).
         #[arg(long, value_delimiter = ',')]
         series: Vec<String>,
+        /// The collected tables' format: both (the default: CSV for spreadsheets and scripts,
+        /// Parquet for notebooks, typed and a fraction of the size), csv or parquet.
+        #[arg(long, value_enum, default_value_t = Format::Both)]
+        format: Format,
     },
     /// Write DIR/slurm/sweep.sbatch, a job array over shards of the sweep; --submit it.
     Slurm {
@@ -96,7 +101,7 @@ pub fn main(command: SweepCommand) -> Result<(), CliError> {
             print!("{}", Status::read(&dir, &plan).report(&dir, &plan, array, shards.map(|s| s as usize)));
             Ok(())
         }
-        SweepCommand::Collect { dir, series } => collect_command(&dir, &series),
+        SweepCommand::Collect { dir, series, format } => collect_command(&dir, &series, format),
         SweepCommand::Slurm { dir, partition, time, cpus_per_task, runs_per_task, max_parallel, submit, force } => {
             let opts = SlurmOptions {
                 partition,
@@ -372,11 +377,11 @@ fn check_source(plan: &Plan, force: bool) -> Result<(), CliError> {
     Err(CliError::Usage(message))
 }
 
-fn collect_command(dir: &Path, series: &[String]) -> Result<(), CliError> {
+fn collect_command(dir: &Path, series: &[String], format: Format) -> Result<(), CliError> {
     collect::check_series(series)?;
     let plan = Plan::load(dir)?;
     let t0 = Instant::now();
-    let c = collect::collect(dir, &plan, series)?;
+    let c = collect::collect(dir, &plan, series, format)?;
     for f in &c.files {
         println!("wrote {}", f.display());
     }

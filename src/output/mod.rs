@@ -5,6 +5,7 @@
 //! written atomically (temporary file + rename) and says `running`, `failed` or `complete`.
 
 pub mod manifest;
+pub mod parquet;
 pub mod series;
 
 pub use manifest::{Manifest, RunStatus};

@@ -5,23 +5,13 @@
 //! holds at most one batch); memory does not grow with the number of ticks. Files are
 //! renamed to their final names only once every file of the run is written and synced.
 
+use super::parquet::{Kind, ParquetFile, Value};
 use super::{OutputError, fmt_f64, fmt_opt, io_err, partial_path};
 use crate::metrics::TickReport;
 use crate::scenario::Scenario;
-use arrow_array::builder::{
-    Date32Builder, Float64Builder, StringBuilder, StringDictionaryBuilder, UInt32Builder, UInt64Builder,
-};
-use arrow_array::types::Int32Type;
-use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
 use std::fs::{self, File};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 pub const REGIONS_HEADER: &[&str] = &[
     "tick",
@@ -139,37 +129,12 @@ pub struct RunMeta {
     pub seed: u64,
 }
 
-/// One row's values, typed; each format writes them its own way.
-#[derive(Debug, Clone, Copy)]
-enum Value<'a> {
-    Tick(u32),
-    /// Days since 1970-01-01 and the ISO text of the same date.
-    Date(i32, &'a str),
-    Name(&'a str),
-    Float(f64),
-    Opt(Option<f64>),
-    Count(u64),
-    Text(&'a str),
-}
-
-/// The kind of a column, which fixes its Parquet type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Tick,
-    Date,
-    /// A region, sector or instrument name: dictionary-encoded strings.
-    Name,
-    /// Nullable: a value that is not finite is written as null (an empty CSV cell).
-    Float,
-    Count,
-    Text,
-}
-
-fn kinds(header: &[&str]) -> Vec<Kind> {
+/// The kind of each column of a series.
+pub fn kinds(header: &[&str]) -> Vec<Kind> {
     header
         .iter()
         .map(|&c| match c {
-            "tick" => Kind::Tick,
+            "tick" => Kind::U32,
             "date" => Kind::Date,
             "region" | "exporter" | "importer" | "sector" | "government" | "partner" | "instrument" => Kind::Name,
             "employment" => Kind::Count,
@@ -209,11 +174,14 @@ impl Sink for Csv {
         self.cells.clear();
         for v in values {
             self.cells.push(match *v {
-                Value::Tick(t) => t.to_string(),
+                Value::U32(t) => t.to_string(),
                 Value::Date(_, text) | Value::Name(text) | Value::Text(text) => text.to_string(),
                 Value::Float(x) => fmt_f64(x),
                 Value::Opt(x) => fmt_opt(x),
                 Value::Count(n) => n.to_string(),
+                Value::Int(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Null => String::new(),
             });
         }
         self.writer.write_record(&self.cells).map_err(|e| csv_err(&self.partial, e))
@@ -232,139 +200,24 @@ fn csv_err(path: &Path, e: csv::Error) -> OutputError {
     OutputError::Io { path: path.to_path_buf(), source: std::io::Error::other(e.to_string()) }
 }
 
-/// Rows buffered before they go to the Parquet writer as one record batch.
-const BATCH_ROWS: usize = 1 << 16;
-
-enum Builder {
-    Tick(UInt32Builder),
-    Date(Date32Builder),
-    Name(StringDictionaryBuilder<Int32Type>),
-    Float(Float64Builder),
-    Count(UInt64Builder),
-    Text(StringBuilder),
-}
-
-impl Builder {
-    fn new(kind: Kind) -> Builder {
-        match kind {
-            Kind::Tick => Builder::Tick(UInt32Builder::new()),
-            Kind::Date => Builder::Date(Date32Builder::new()),
-            Kind::Name => Builder::Name(StringDictionaryBuilder::new()),
-            Kind::Float => Builder::Float(Float64Builder::new()),
-            Kind::Count => Builder::Count(UInt64Builder::new()),
-            Kind::Text => Builder::Text(StringBuilder::new()),
-        }
-    }
-
-    fn append(&mut self, v: &Value) {
-        let finite = |x: f64| (x.is_finite()).then_some(if x == 0.0 { 0.0 } else { x });
-        match (self, *v) {
-            (Builder::Tick(b), Value::Tick(t)) => b.append_value(t),
-            (Builder::Date(b), Value::Date(days, _)) => b.append_value(days),
-            (Builder::Name(b), Value::Name(text)) => {
-                b.append_value(text);
-            }
-            (Builder::Float(b), Value::Float(x)) => b.append_option(finite(x)),
-            (Builder::Float(b), Value::Opt(x)) => b.append_option(x.and_then(finite)),
-            (Builder::Count(b), Value::Count(n)) => b.append_value(n),
-            (Builder::Text(b), Value::Text(text)) => b.append_value(text),
-            (_, v) => unreachable!("a {v:?} in a column of another kind"),
-        }
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        match self {
-            Builder::Tick(b) => Arc::new(b.finish()),
-            Builder::Date(b) => Arc::new(b.finish()),
-            Builder::Name(b) => Arc::new(b.finish()),
-            Builder::Float(b) => Arc::new(b.finish()),
-            Builder::Count(b) => Arc::new(b.finish()),
-            Builder::Text(b) => Arc::new(b.finish()),
-        }
-    }
-}
-
-struct Parquet {
-    partial: PathBuf,
-    path: PathBuf,
-    schema: SchemaRef,
-    writer: ArrowWriter<BufWriter<File>>,
-    builders: Vec<Builder>,
-    rows: usize,
-}
-
-impl Parquet {
-    fn create(path: PathBuf, header: &[&str], meta: &RunMeta) -> Result<Parquet, OutputError> {
-        let partial = partial_path(&path);
-        let kinds = kinds(header);
-        let fields: Vec<Field> = header
-            .iter()
-            .zip(&kinds)
-            .map(|(&name, &kind)| match kind {
-                Kind::Tick => Field::new(name, DataType::UInt32, false),
-                Kind::Date => Field::new(name, DataType::Date32, false),
-                Kind::Name => {
-                    Field::new(name, DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)), false)
-                }
-                Kind::Float => Field::new(name, DataType::Float64, true),
-                Kind::Count => Field::new(name, DataType::UInt64, false),
-                Kind::Text => Field::new(name, DataType::Utf8, false),
-            })
-            .collect();
-        let schema: SchemaRef = Arc::new(Schema::new(fields));
-        let metadata = vec![
-            KeyValue::new("tradesim_version".into(), env!("CARGO_PKG_VERSION").to_string()),
-            KeyValue::new("scenario_hash".into(), meta.scenario_hash.clone()),
-            KeyValue::new("seed".into(), meta.seed.to_string()),
-        ];
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("a valid zstd level")))
-            .set_key_value_metadata(Some(metadata))
-            .set_created_by(format!("tradesim {}", env!("CARGO_PKG_VERSION")))
-            // One row group per batch: the writer then holds at most one batch's pages.
-            .set_max_row_group_row_count(Some(BATCH_ROWS))
-            .build();
-        let file = File::create(&partial).map_err(io_err(&partial))?;
-        let writer = ArrowWriter::try_new(BufWriter::with_capacity(1 << 16, file), schema.clone(), Some(props))
-            .map_err(|e| parquet_err(&partial, e))?;
-        let builders = kinds.iter().map(|&k| Builder::new(k)).collect();
-        Ok(Parquet { partial, path, schema, writer, builders, rows: 0 })
-    }
-
-    /// Hands the buffered rows to the writer as one record batch (the writer cuts row
-    /// groups of at most its `max_row_group_size` rows and flushes each when full).
-    fn flush_batch(&mut self) -> Result<(), OutputError> {
-        if self.rows == 0 {
-            return Ok(());
-        }
-        let columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
-        let batch = RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| parquet_err(&self.partial, e))?;
-        self.writer.write(&batch).map_err(|e| parquet_err(&self.partial, e))?;
-        self.rows = 0;
-        Ok(())
-    }
-}
-
-impl Sink for Parquet {
+impl Sink for ParquetFile {
     fn row(&mut self, values: &[Value]) -> Result<(), OutputError> {
-        for (b, v) in self.builders.iter_mut().zip(values) {
-            b.append(v);
-        }
-        self.rows += 1;
-        if self.rows >= BATCH_ROWS { self.flush_batch() } else { Ok(()) }
+        ParquetFile::row(self, values)
     }
 
-    fn finish(mut self: Box<Self>) -> Result<(PathBuf, PathBuf), OutputError> {
-        self.flush_batch()?;
-        let Parquet { partial, path, writer, .. } = *self;
-        let file = writer.into_inner().map_err(|e| parquet_err(&partial, e))?;
-        file.into_inner().map_err(|e| io_err(&partial)(e.into_error()))?.sync_all().map_err(io_err(&partial))?;
-        Ok((partial, path))
+    fn finish(self: Box<Self>) -> Result<(PathBuf, PathBuf), OutputError> {
+        ParquetFile::finish(*self)
     }
 }
 
-fn parquet_err(path: &Path, e: impl std::fmt::Display) -> OutputError {
-    OutputError::Io { path: path.to_path_buf(), source: std::io::Error::other(e.to_string()) }
+/// A series' Parquet file: its columns typed by [`kinds`], the run in its metadata.
+fn parquet(path: PathBuf, header: &[&str], meta: &RunMeta) -> Result<ParquetFile, OutputError> {
+    let columns: Vec<(&str, Kind)> = header.iter().copied().zip(kinds(header)).collect();
+    ParquetFile::create(
+        path,
+        &columns,
+        &[("scenario_hash", meta.scenario_hash.clone()), ("seed", meta.seed.to_string())],
+    )
 }
 
 /// One series in every format asked for.
@@ -379,7 +232,7 @@ impl Series {
             sinks.push(Box::new(Csv::create(dir.join(format!("{stem}.csv")), header)?));
         }
         if format.parquet() {
-            sinks.push(Box::new(Parquet::create(dir.join(format!("{stem}.parquet")), header, meta)?));
+            sinks.push(Box::new(parquet(dir.join(format!("{stem}.parquet")), header, meta)?));
         }
         Ok(Series { sinks })
     }
@@ -433,7 +286,7 @@ impl SeriesWriter {
     pub fn write(&mut self, report: &TickReport) -> Result<(), OutputError> {
         let date = self.scenario.calendar.date_of(report.tick);
         let date_text = date.to_string();
-        let (tick, date) = (Value::Tick(report.tick), Value::Date(date.days_since_epoch() as i32, &date_text));
+        let (tick, date) = (Value::U32(report.tick), Value::Date(date.days_since_epoch() as i32, &date_text));
         let reg = &self.region_names;
         let sec = &self.sector_names;
         use Value::{Count, Float, Name, Opt, Text};

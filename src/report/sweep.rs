@@ -36,9 +36,15 @@ fn split(effect: &str) -> Option<(&str, &str, &str)> {
 
 fn read_summary(path: &Path) -> Result<(Vec<String>, Vec<Row>), ReportError> {
     let bad = |m: String| ReportError::Input(format!("{}: {m}", path.display()));
-    let mut reader = csv::Reader::from_path(path).map_err(|e| {
-        bad(format!("{e}; run `tradesim sweep collect {}` first", path.parent().unwrap_or(path).display()))
-    })?;
+    let dir = path.parent().unwrap_or(path);
+    if !path.exists() && dir.join("summary.parquet").is_file() {
+        return Err(bad(format!(
+            "missing: the sweep was collected with --format parquet; `tradesim sweep collect {} --format both` writes the summary.csv that plot reads",
+            dir.display()
+        )));
+    }
+    let mut reader = csv::Reader::from_path(path)
+        .map_err(|e| bad(format!("{e}; run `tradesim sweep collect {}` first", dir.display())))?;
     let header: Vec<String> = reader.headers().map_err(|e| bad(e.to_string()))?.iter().map(str::to_string).collect();
     let col = |name: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| {

@@ -8,10 +8,13 @@
 //! marked `failed` or `missing` in `runs.csv`, with no effects.
 
 use super::plan::{Plan, RunId};
+use super::spec::ParamValue;
 use super::status::{self, RunState};
 use super::{Layout, SweepError, io_error};
 use crate::effects::{self, HEADLINE};
 use crate::output::fmt_opt;
+use crate::output::parquet::{Kind, ParquetFile, Rows};
+use crate::output::series::{self, Format};
 use crate::scenario::{self, Scenario};
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -106,169 +109,288 @@ pub fn check_series(names: &[String]) -> Result<(), SweepError> {
     Ok(())
 }
 
-/// A collected file, streamed under its `.partial` name and renamed when all are whole:
-/// rows through the csv crate, or lines of text as they are.
+/// A collected CSV file, streamed under its `.partial` name and renamed when all are whole.
 struct Out {
     path: PathBuf,
     partial: PathBuf,
-    sink: Sink,
-}
-
-enum Sink {
-    Rows(Box<csv::Writer<BufWriter<File>>>),
-    Lines(BufWriter<File>),
+    file: BufWriter<File>,
 }
 
 impl Out {
-    fn create(path: PathBuf, rows: bool) -> Result<Out, SweepError> {
+    fn create(path: PathBuf) -> Result<Out, SweepError> {
         let partial = crate::output::partial_path(&path);
-        let file = BufWriter::new(File::create(&partial).map_err(io_error(&partial))?);
-        let sink =
-            if rows { Sink::Rows(Box::new(csv::WriterBuilder::new().from_writer(file))) } else { Sink::Lines(file) };
-        Ok(Out { path, partial, sink })
+        let file = BufWriter::with_capacity(1 << 16, File::create(&partial).map_err(io_error(&partial))?);
+        Ok(Out { path, partial, file })
     }
 
-    fn row<S: AsRef<[u8]>>(&mut self, row: &[S]) -> Result<(), SweepError> {
-        match &mut self.sink {
-            Sink::Rows(w) => {
-                w.write_record(row).map_err(|e| SweepError::Io { path: self.partial.clone(), source: e.into() })
-            }
-            Sink::Lines(_) => unreachable!("a file of lines takes lines"),
-        }
-    }
-
-    fn lines(&mut self, text: &str) -> Result<(), SweepError> {
-        match &mut self.sink {
-            Sink::Lines(w) => w.write_all(text.as_bytes()).map_err(io_error(&self.partial)),
-            Sink::Rows(_) => unreachable!("a file of rows takes rows"),
-        }
+    fn write(&mut self, bytes: &[u8]) -> Result<(), SweepError> {
+        self.file.write_all(bytes).map_err(io_error(&self.partial))
     }
 
     fn finish(self) -> Result<(PathBuf, PathBuf), SweepError> {
         let partial = self.partial;
-        let buffered = match self.sink {
-            Sink::Rows(w) => {
-                w.into_inner().map_err(|e| SweepError::Io { path: partial.clone(), source: e.into_error() })?
-            }
-            Sink::Lines(w) => w,
-        };
         let file =
-            buffered.into_inner().map_err(|e| SweepError::Io { path: partial.clone(), source: e.into_error() })?;
+            self.file.into_inner().map_err(|e| SweepError::Io { path: partial.clone(), source: e.into_error() })?;
         file.sync_all().map_err(io_error(&partial))?;
         Ok((partial, self.path))
+    }
+}
+
+/// One collected table in the formats asked for: `STEM.csv` and/or `STEM.parquet`.
+/// Rows are made in a [`Part`] (on any thread) and appended in the sweep's order.
+struct Table {
+    csv: Option<Out>,
+    parquet: Option<ParquetFile>,
+}
+
+/// Rows of a table made away from it: the CSV text, and the same cells each read as its
+/// column's kind for Parquet, so both files hold the same values.
+struct Part {
+    csv: Option<csv::Writer<Vec<u8>>>,
+    lines: Option<String>,
+    parquet: Option<Rows>,
+}
+
+impl Part {
+    /// A new empty part of the same table.
+    fn empty(&self) -> Part {
+        Part {
+            csv: self.csv.as_ref().map(|_| csv::WriterBuilder::new().from_writer(Vec::new())),
+            lines: self.lines.as_ref().map(|_| String::new()),
+            parquet: self.parquet.as_ref().map(Rows::like),
+        }
+    }
+
+    fn row<S: AsRef<[u8]>>(&mut self, row: &[S]) -> Result<(), String> {
+        if let Some(w) = &mut self.csv {
+            w.write_record(row).map_err(|e| e.to_string())?;
+        }
+        if let Some(rows) = &mut self.parquet {
+            rows.csv_row(row)?;
+        }
+        Ok(())
+    }
+}
+
+impl Table {
+    fn create(
+        dir: &Path,
+        stem: &str,
+        columns: &[(String, Kind)],
+        format: Format,
+        meta: &[(&str, String)],
+    ) -> Result<Table, SweepError> {
+        let csv = if format.csv() {
+            let mut out = Out::create(dir.join(format!("{stem}.csv")))?;
+            let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+            out.write(csv_line(&names).as_bytes())?;
+            out.write(b"\n")?;
+            Some(out)
+        } else {
+            None
+        };
+        let parquet = if format.parquet() {
+            let columns: Vec<(&str, Kind)> = columns.iter().map(|(n, k)| (n.as_str(), *k)).collect();
+            Some(ParquetFile::create(dir.join(format!("{stem}.parquet")), &columns, meta)?)
+        } else {
+            None
+        };
+        Ok(Table { csv, parquet })
+    }
+
+    /// An empty part; `lines`: its CSV is given as lines of text (effects), not rows.
+    fn part(&self, lines: bool) -> Part {
+        let csv = self.csv.is_some() && !lines;
+        Part {
+            csv: csv.then(|| csv::WriterBuilder::new().from_writer(Vec::new())),
+            lines: (self.csv.is_some() && lines).then(String::new),
+            parquet: self.parquet.as_ref().map(ParquetFile::rows),
+        }
+    }
+
+    fn append(&mut self, part: Part) -> Result<(), SweepError> {
+        if let Some(out) = &mut self.csv {
+            if let Some(w) = part.csv {
+                out.write(&w.into_inner().map_err(|e| SweepError::Failed(e.to_string()))?)?;
+            }
+            if let Some(text) = part.lines {
+                out.write(text.as_bytes())?;
+            }
+        }
+        if let (Some(pq), Some(rows)) = (&mut self.parquet, part.parquet) {
+            pq.append(rows)?;
+        }
+        Ok(())
+    }
+
+    /// Appends one row made here.
+    fn row<S: AsRef<[u8]>>(&mut self, row: &[S]) -> Result<(), SweepError> {
+        if let Some(out) = &mut self.csv {
+            let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+            w.write_record(row).map_err(|e| SweepError::Failed(format!("{}: {e}", out.partial.display())))?;
+            out.write(&w.into_inner().map_err(|e| SweepError::Failed(e.to_string()))?)?;
+        }
+        if let Some(pq) = &mut self.parquet {
+            pq.csv_row(row)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self, whole: &mut Vec<(PathBuf, PathBuf)>) -> Result<(), SweepError> {
+        if let Some(out) = self.csv {
+            whole.push(out.finish()?);
+        }
+        if let Some(pq) = self.parquet {
+            whole.push(pq.finish()?);
+        }
+        Ok(())
+    }
+}
+
+/// The Parquet kind of each swept parameter's column, from the values it takes: whole
+/// numbers, numbers (whole and not), true/false, dates, names, or else TOML text.
+fn param_kinds(plan: &Plan) -> Vec<Kind> {
+    (0..plan.params.len())
+        .map(|c| {
+            let values = plan.points.iter().map(|p| &p[c]);
+            let all = |f: fn(&ParamValue) -> bool| values.clone().all(f);
+            if all(|v| matches!(v, ParamValue::Int(_))) {
+                Kind::Int
+            } else if all(|v| matches!(v, ParamValue::Int(_) | ParamValue::Float(_))) {
+                Kind::Float
+            } else if all(|v| matches!(v, ParamValue::Bool(_))) {
+                Kind::Bool
+            } else if all(|v| matches!(v, ParamValue::Date(_))) {
+                Kind::Date
+            } else if all(|v| matches!(v, ParamValue::Str(_))) {
+                Kind::Name
+            } else {
+                Kind::Text
+            }
+        })
+        .collect()
+}
+
+/// The kinds of `effects.csv`'s columns.
+fn effect_kind(column: &str) -> Kind {
+    match column {
+        "metric" | "region" | "horizon" => Kind::Name,
+        "partner" | "sector" => Kind::OptName,
+        "horizon_tick" => Kind::U32,
+        "horizon_date" => Kind::Date,
+        _ => Kind::Float,
+    }
+}
+
+/// The header of each series a collect can gather, as `tradesim run` writes it.
+fn series_header(name: &str) -> &'static [&'static str] {
+    match name {
+        "regions" => series::REGIONS_HEADER,
+        "trade" => series::TRADE_HEADER,
+        "sectors" => series::SECTORS_HEADER,
+        _ => series::POLICY_HEADER,
     }
 }
 
 /// Collects the sweep in `dir`: every result file is written under a `.partial` name and
 /// they are renamed together at the end, so a collect that fails leaves the previous
 /// collect's files as they were.
-pub fn collect(dir: &Path, plan: &Plan, series: &[String]) -> Result<Collected, SweepError> {
+pub fn collect(dir: &Path, plan: &Plan, series: &[String], format: Format) -> Result<Collected, SweepError> {
     check_series(series)?;
     let layout = Layout::new(dir);
     let me = super::host_name();
     let columns = columns(plan);
     let params = plan.param_names();
     let runs = plan.runs();
-    let lead_header = || -> Vec<String> {
-        let mut h: Vec<String> = ["point", "replicate", "seed"].iter().map(|s| s.to_string()).collect();
-        h.extend(params.iter().map(|p| p.to_string()));
-        h
-    };
+    let meta = [("root_seed", plan.root_seed.to_string()), ("scenario", plan.base.scenario.name.clone())];
+    let mut lead_columns: Vec<(String, Kind)> =
+        vec![("point".into(), Kind::U32), ("replicate".into(), Kind::U32), ("seed".into(), Kind::Count)];
+    lead_columns.extend(params.iter().map(|p| p.to_string()).zip(param_kinds(plan)));
 
-    let mut runs_csv = Out::create(dir.join("runs.csv"), true)?;
-    let mut header = lead_header();
-    header.push("status".into());
-    header.extend(columns.iter().map(|c| c.name.clone()));
-    runs_csv.row(&header)?;
+    let mut header = lead_columns.clone();
+    header.push(("status".into(), Kind::Name));
+    header.extend(columns.iter().map(|c| (c.name.clone(), Kind::Float)));
+    let runs_out = Table::create(dir, "runs", &header, format, &meta)?;
 
-    // Each run's effects.csv lines behind its lead columns, as text: its cells are names
-    // (letters, digits, '_', '-'), numbers and dates, never quoted.
-    let mut effects_csv = Out::create(dir.join("effects.csv"), false)?;
-    effects_csv.lines(&format!("{},{}\n", csv_line(&lead_header()), effects::HEADER.join(",")))?;
+    let mut header = lead_columns.clone();
+    header.extend(effects::HEADER.iter().map(|c| (c.to_string(), effect_kind(c))));
+    let effects_out = Table::create(dir, "effects", &header, format, &meta)?;
 
-    let mut timings_csv = Out::create(dir.join("timings.csv"), true)?;
-    timings_csv.row(&["point", "replicate", "status", "host", "threads", "build_seconds", "total_seconds"])?;
+    let timing_columns = ["point", "replicate", "status", "host", "threads", "build_seconds", "total_seconds"];
+    let timing_columns: Vec<(String, Kind)> = timing_columns.iter().map(|c| (c.to_string(), Kind::Text)).collect();
+    let timings_out = Table::create(dir, "timings", &timing_columns, Format::Csv, &meta)?;
 
     if !series.is_empty() {
         let series_dir = dir.join("series");
         std::fs::create_dir_all(&series_dir).map_err(io_error(&series_dir))?;
     }
-    let mut series_out: Vec<(String, Out, Option<csv::ByteRecord>)> = Vec::new();
+    let mut series_out: Vec<(String, Table)> = Vec::new();
     for name in series {
-        series_out.push((name.clone(), Out::create(dir.join("series").join(format!("{name}.csv")), true)?, None));
+        let mut header: Vec<(String, Kind)> =
+            vec![("point".into(), Kind::U32), ("replicate".into(), Kind::U32), ("world".into(), Kind::Name)];
+        let file = series_header(name);
+        header.extend(file.iter().map(|c| c.to_string()).zip(series::kinds(file)));
+        series_out.push((name.clone(), Table::create(&dir.join("series"), name, &header, format, &meta)?));
     }
 
-    // values[point][column] over complete replicates, for the summary.
-    let mut values: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); columns.len()]; plan.points.len()];
-    let mut collected =
-        Collected { files: Vec::new(), runs: runs.len(), complete: 0, failed: 0, missing: 0, unreadable: Vec::new() };
-    for run in &runs {
-        let run_dir = layout.run_dir(run);
-        let mut row = lead(plan, run);
-        let state = match status::state(&layout, run, &me) {
-            RunState::Complete => {
-                let path = run_dir.join("effects.csv");
-                let read = std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|text| {
-                    effects::parse_csv(&text, &plan.base.scenario, |m| HEADLINE.iter().any(|h| h.metric == m))
-                        .map(|rows| (text, rows))
-                });
-                match read {
-                    Ok((text, rows)) => {
-                        collected.complete += 1;
-                        row.push("complete".into());
-                        for (c, col) in columns.iter().enumerate() {
-                            let v = effects::headline_value(&rows, col.region, col.horizon, &HEADLINE[col.metric]);
-                            if let Some(v) = v.filter(|v| v.is_finite()) {
-                                values[run.point][c].push(v);
-                            }
-                            row.push(fmt_opt(v));
-                        }
-                        let lead = csv_line(&lead(plan, run));
-                        let mut lines = String::with_capacity(text.len() + text.lines().count() * (lead.len() + 1));
-                        for line in text.lines().skip(1) {
-                            lines.push_str(&lead);
-                            lines.push(',');
-                            lines.push_str(line);
-                            lines.push('\n');
-                        }
-                        effects_csv.lines(&lines)?;
-                        for (name, out, header) in &mut series_out {
-                            for world in ["scenario", "counterfactual"] {
-                                let file = run_dir.join(world).join(format!("{name}.csv"));
-                                copy_series(out, header, run, world, &file)?;
-                            }
-                        }
-                        "complete"
-                    }
-                    Err(e) => {
-                        collected.unreadable.push(format!("{}: {e}", path.display()));
-                        "unreadable"
-                    }
+    let templates = (effects_out.part(true), series_out.iter().map(|(_, t)| t.part(false)).collect::<Vec<_>>());
+    let sinks = Sinks {
+        // values[point][column] over complete replicates, for the summary.
+        values: vec![vec![Vec::new(); columns.len()]; plan.points.len()],
+        collected: Collected {
+            files: Vec::new(),
+            runs: runs.len(),
+            complete: 0,
+            failed: 0,
+            missing: 0,
+            unreadable: Vec::new(),
+        },
+        runs_out,
+        effects_out,
+        timings_out,
+        series_out,
+    };
+    // Runs are read and their rows made in parallel, a few per thread at a time (memory
+    // holds only those and the next few), while a writer appends the previous few in the
+    // sweep's order.
+    let chunk = 2 * rayon::current_num_threads().max(1);
+    let sinks = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Result<RunRows, SweepError>)>>(1);
+        let writer = scope.spawn(move || {
+            let mut sinks = sinks;
+            for read in rx {
+                for (point, rows) in read {
+                    sinks.take(point, rows?)?;
                 }
             }
-            RunState::Failed(_) => {
-                collected.failed += 1;
-                "failed"
+            Ok::<Sinks, SweepError>(sinks)
+        });
+        for runs in runs.chunks(chunk) {
+            let parts: Vec<(Part, Vec<Part>)> =
+                runs.iter().map(|_| (templates.0.empty(), templates.1.iter().map(Part::empty).collect())).collect();
+            let read: Vec<(usize, Result<RunRows, SweepError>)> = runs
+                .par_iter()
+                .zip(parts)
+                .map(|(run, (effects, series_parts))| {
+                    let parts = series.iter().zip(series_parts).collect();
+                    (run.point, read_run(plan, &layout, &me, &columns, run, effects, parts))
+                })
+                .collect();
+            if tx.send(read).is_err() {
+                break; // the writer stopped on an error, which join returns
             }
-            RunState::Running { .. } | RunState::Missing => {
-                collected.missing += 1;
-                "missing"
-            }
-        };
-        if state != "complete" {
-            row.push(state.into());
-            row.extend(columns.iter().map(|_| String::new()));
         }
-        let ran_in = if state == "failed" { layout.failed_dir(run) } else { run_dir };
-        timings_row(&mut timings_csv, run, state, &ran_in)?;
-        runs_csv.row(&row)?;
-    }
+        drop(tx);
+        writer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })?;
+    let Sinks { values, mut collected, runs_out, effects_out, timings_out, series_out } = sinks;
 
-    let mut summary = Out::create(dir.join("summary.csv"), true)?;
-    let mut header: Vec<String> = vec!["point".into()];
-    header.extend(params.iter().map(|p| p.to_string()));
-    header.extend(["effect", "n", "mean", "sd", "ci95_low", "ci95_high"].iter().map(|s| s.to_string()));
-    summary.row(&header)?;
+    let mut header: Vec<(String, Kind)> = vec![("point".into(), Kind::U32)];
+    header.extend(lead_columns[3..].iter().cloned());
+    header.push(("effect".into(), Kind::Name));
+    header.push(("n".into(), Kind::Count));
+    header.extend(["mean", "sd", "ci95_low", "ci95_high"].iter().map(|s| (s.to_string(), Kind::Float)));
+    let mut summary = Table::create(dir, "summary", &header, format, &meta)?;
     for (point, per_column) in values.iter().enumerate() {
         for (c, xs) in per_column.iter().enumerate() {
             let mut row = vec![point.to_string()];
@@ -281,20 +403,168 @@ pub fn collect(dir: &Path, plan: &Plan, series: &[String]) -> Result<Collected, 
         }
     }
 
-    let mut outs = vec![runs_csv, effects_csv, summary, timings_csv];
-    outs.extend(series_out.into_iter().map(|(_, out, _)| out));
-    let finished: Vec<(PathBuf, PathBuf)> = outs.into_iter().map(Out::finish).collect::<Result<_, _>>()?;
-    for (partial, path) in finished {
+    let mut whole = Vec::new();
+    for table in [runs_out, effects_out, summary, timings_out] {
+        table.finish(&mut whole)?;
+    }
+    for (_, table) in series_out {
+        table.finish(&mut whole)?;
+    }
+    for (partial, path) in whole {
         std::fs::rename(&partial, &path).map_err(io_error(&path))?;
         collected.files.push(path);
     }
-    // Series an earlier collect gathered and this one was not asked for would no longer
-    // match the runs: they go.
-    for name in SERIES.iter().filter(|n| !series.iter().any(|s| s == *n)) {
-        let _ = std::fs::remove_file(dir.join("series").join(format!("{name}.csv")));
+    // Files of an earlier collect that this one did not write again (a series not asked
+    // for, a format not asked for) would no longer match the runs: they go.
+    let stale = |path: PathBuf| {
+        if !collected.files.contains(&path) {
+            let _ = std::fs::remove_file(path);
+        }
+    };
+    for ext in ["csv", "parquet"] {
+        for stem in ["runs", "effects", "summary"] {
+            stale(dir.join(format!("{stem}.{ext}")));
+        }
+        for name in SERIES {
+            stale(dir.join("series").join(format!("{name}.{ext}")));
+        }
     }
     let _ = std::fs::remove_dir(dir.join("series"));
     Ok(collected)
+}
+
+/// The collected tables that take each run's rows, and what the summary and the report
+/// count.
+struct Sinks {
+    values: Vec<Vec<Vec<f64>>>,
+    collected: Collected,
+    runs_out: Table,
+    effects_out: Table,
+    timings_out: Table,
+    series_out: Vec<(String, Table)>,
+}
+
+impl Sinks {
+    fn take(&mut self, point: usize, rows: RunRows) -> Result<(), SweepError> {
+        match rows.state {
+            "complete" => self.collected.complete += 1,
+            "failed" => self.collected.failed += 1,
+            "missing" => self.collected.missing += 1,
+            _ => {}
+        }
+        self.collected.unreadable.extend(rows.unreadable);
+        for (c, v) in rows.headline.iter().enumerate() {
+            if let Some(v) = v.filter(|v| v.is_finite()) {
+                self.values[point][c].push(v);
+            }
+        }
+        self.effects_out.append(rows.effects)?;
+        for ((_, table), part) in self.series_out.iter_mut().zip(rows.series) {
+            table.append(part)?;
+        }
+        self.timings_out.row(&rows.timings)?;
+        self.runs_out.row(&rows.row)
+    }
+}
+
+/// What one run adds to the collected tables, read and made on a worker.
+struct RunRows {
+    state: &'static str,
+    /// Its row of runs.csv, and its headline values for the summary.
+    row: Vec<String>,
+    headline: Vec<Option<f64>>,
+    unreadable: Option<String>,
+    effects: Part,
+    series: Vec<Part>,
+    timings: Vec<String>,
+}
+
+fn read_run(
+    plan: &Plan,
+    layout: &Layout,
+    me: &str,
+    columns: &[Column],
+    run: &RunId,
+    mut effects: Part,
+    mut series: Vec<(&String, Part)>,
+) -> Result<RunRows, SweepError> {
+    let run_dir = layout.run_dir(run);
+    let mut row = lead(plan, run);
+    let mut headline = Vec::new();
+    let mut unreadable = None;
+    let state = match status::state(layout, run, me) {
+        RunState::Complete => {
+            let path = run_dir.join("effects.csv");
+            let read = std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|text| {
+                effects::parse_csv(&text, &plan.base.scenario, |m| HEADLINE.iter().any(|h| h.metric == m))
+                    .map(|rows| (text, rows))
+            });
+            match read {
+                Ok((text, rows)) => {
+                    row.push("complete".into());
+                    for col in columns {
+                        let v = effects::headline_value(&rows, col.region, col.horizon, &HEADLINE[col.metric]);
+                        headline.push(v);
+                        row.push(fmt_opt(v));
+                    }
+                    copy_effects(&mut effects, &lead(plan, run), &text)
+                        .map_err(|e| SweepError::Failed(format!("{}: {e}", path.display())))?;
+                    for (name, part) in &mut series {
+                        for world in ["scenario", "counterfactual"] {
+                            let file = run_dir.join(world).join(format!("{name}.csv"));
+                            copy_series(part, series_header(name), run, world, &file)?;
+                        }
+                    }
+                    "complete"
+                }
+                Err(e) => {
+                    unreadable = Some(format!("{}: {e}", path.display()));
+                    "unreadable"
+                }
+            }
+        }
+        RunState::Failed(_) => "failed",
+        RunState::Running { .. } | RunState::Missing => "missing",
+    };
+    if state != "complete" {
+        row.push(state.into());
+        row.extend(columns.iter().map(|_| String::new()));
+    }
+    let ran_in = if state == "failed" { layout.failed_dir(run) } else { run_dir };
+    Ok(RunRows {
+        state,
+        row,
+        headline,
+        unreadable,
+        effects,
+        series: series.into_iter().map(|(_, p)| p).collect(),
+        timings: timings_row(run, state, &ran_in),
+    })
+}
+
+/// Appends one run's effects.csv lines behind its lead cells: as text for the CSV (its
+/// cells are names, numbers and dates, never quoted), cell by cell for Parquet.
+fn copy_effects(out: &mut Part, lead: &[String], text: &str) -> Result<(), String> {
+    if let Some(lines) = &mut out.lines {
+        let lead = csv_line(lead);
+        lines.reserve(text.len() + text.lines().count() * (lead.len() + 1));
+        for line in text.lines().skip(1) {
+            lines.push_str(&lead);
+            lines.push(',');
+            lines.push_str(line);
+            lines.push('\n');
+        }
+    }
+    if let Some(rows) = &mut out.parquet {
+        let mut cells: Vec<&str> = Vec::with_capacity(lead.len() + effects::HEADER.len());
+        for line in text.lines().skip(1) {
+            cells.clear();
+            cells.extend(lead.iter().map(String::as_str));
+            cells.extend(line.split(','));
+            rows.csv_row(&cells)?;
+        }
+    }
+    Ok(())
 }
 
 fn writer() -> csv::Writer<Vec<u8>> {
@@ -321,37 +591,22 @@ fn csv_line(cells: &[String]) -> String {
     line
 }
 
-/// Appends one world's series of a run, behind `point, replicate, world`; the header
-/// once, and every file's header must be the same.
-fn copy_series(
-    out: &mut Out,
-    header: &mut Option<csv::ByteRecord>,
-    run: &RunId,
-    world: &str,
-    file: &Path,
-) -> Result<(), SweepError> {
+/// Appends one world's series of a run, behind `point, replicate, world`; its header must
+/// be the one this tradesim writes.
+fn copy_series(out: &mut Part, expected: &[&str], run: &RunId, world: &str, file: &Path) -> Result<(), SweepError> {
     let bytes = std::fs::read(file).map_err(io_error(file))?;
     let bad = |e: csv::Error| SweepError::Failed(format!("{}: {e}", file.display()));
     let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
     let this = reader.byte_headers().map_err(bad)?.clone();
-    let columns = this.len();
-    match header {
-        None => {
-            let row: Vec<&[u8]> =
-                [b"point".as_slice(), b"replicate", b"world"].into_iter().chain(this.iter()).collect();
-            out.row(&row)?;
-            *header = Some(this);
-        }
-        Some(first) if *first != this => {
-            return Err(SweepError::Failed(format!(
-                "{}: its columns differ from the first run's ({} against {}); were the runs made by different tradesim versions?",
-                file.display(),
-                this.len(),
-                first.len()
-            )));
-        }
-        Some(_) => {}
+    if this.iter().ne(expected.iter().map(|c| c.as_bytes())) {
+        return Err(SweepError::Failed(format!(
+            "{}: its columns are not the ones this tradesim writes ({} against {}); was the run made by another tradesim version?",
+            file.display(),
+            this.len(),
+            expected.len()
+        )));
     }
+    let columns = this.len();
     let (point, replicate) = (run.point.to_string(), run.replicate.to_string());
     for record in reader.byte_records() {
         let record = record.map_err(bad)?;
@@ -364,7 +619,7 @@ fn copy_series(
         }
         let row: Vec<&[u8]> =
             [point.as_bytes(), replicate.as_bytes(), world.as_bytes()].into_iter().chain(record.iter()).collect();
-        out.row(&row)?;
+        out.row(&row).map_err(|e| SweepError::Failed(format!("{}: {e}", file.display())))?;
     }
     Ok(())
 }
@@ -387,12 +642,12 @@ struct RanTimings {
 }
 
 /// Where and how long a run ran, from its manifest (empty cells when it has none).
-fn timings_row(w: &mut Out, run: &RunId, state: &str, dir: &Path) -> Result<(), SweepError> {
+fn timings_row(run: &RunId, state: &str, dir: &Path) -> Vec<String> {
     let ran: Ran = std::fs::read_to_string(dir.join("manifest.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
-    let row = [
+    vec![
         run.point.to_string(),
         run.replicate.to_string(),
         state.to_string(),
@@ -400,8 +655,7 @@ fn timings_row(w: &mut Out, run: &RunId, state: &str, dir: &Path) -> Result<(), 
         ran.threads.map(|t| t.to_string()).unwrap_or_default(),
         fmt_opt(ran.timings.build_seconds),
         fmt_opt(ran.timings.total_seconds),
-    ];
-    w.row(&row)
+    ]
 }
 
 /// Mean, standard deviation and the 95% interval of the mean (Student's t) of replicates.

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Float64Type, Int32Type, UInt32Type, UInt64Type};
+use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type, UInt32Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -14,13 +14,13 @@ const STEMS: [&str; 4] = ["regions", "trade", "sectors", "policy"];
 
 /// A Parquet file read back: its key-value metadata, its column names, and its rows as
 /// the CSV writer would print them.
-struct Read {
-    meta: Vec<(String, String)>,
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
+pub(crate) struct Read {
+    pub(crate) meta: Vec<(String, String)>,
+    pub(crate) header: Vec<String>,
+    pub(crate) rows: Vec<Vec<String>>,
 }
 
-fn read_parquet(path: &Path) -> Read {
+pub(crate) fn read_parquet(path: &Path) -> Read {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
     let meta = builder.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
@@ -44,6 +44,8 @@ fn cell(column: &dyn Array, i: usize) -> String {
     match column.data_type() {
         DataType::UInt32 => column.as_primitive::<UInt32Type>().value(i).to_string(),
         DataType::UInt64 => column.as_primitive::<UInt64Type>().value(i).to_string(),
+        DataType::Int64 => column.as_primitive::<Int64Type>().value(i).to_string(),
+        DataType::Boolean => column.as_boolean().value(i).to_string(),
         DataType::Float64 => tradesim::output::fmt_f64(column.as_primitive::<Float64Type>().value(i)),
         DataType::Date32 => {
             let days = column.as_primitive::<Date32Type>().value(i);
@@ -59,7 +61,7 @@ fn cell(column: &dyn Array, i: usize) -> String {
     }
 }
 
-fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+pub(crate) fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::Reader::from_path(path).unwrap();
     let header = reader.headers().unwrap().iter().map(String::from).collect();
     let rows = reader.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();

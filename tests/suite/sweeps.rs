@@ -4,6 +4,7 @@
 //! run `tradesim run` gives for its scenario; every bad input is refused with exit code 2
 //! and nothing written. (The same against a real Slurm: `scripts/test-slurm-sweep.sh`.)
 
+use crate::parquet::{read_csv, read_parquet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -111,6 +112,7 @@ fn collected_results_are_the_same_bytes_for_any_jobs_and_shards() {
     assert!(runs.lines().skip(1).all(|l| l.split(',').nth(5) == Some("complete")), "{runs}");
     // Collecting twice gives the same bytes.
     let before: Vec<Vec<u8>> = RESULTS.iter().map(|f| read(&one.join(f))).collect();
+    let before_runs = before[0].clone();
     ok(&["sweep", "collect", s(&one), "--series", "regions"]);
     for (f, b) in RESULTS.iter().zip(before) {
         assert!(read(&one.join(f)) == b, "collecting again changed {f}");
@@ -120,6 +122,50 @@ fn collected_results_are_the_same_bytes_for_any_jobs_and_shards() {
     let effects_per_point = header.len() - 6;
     assert_eq!(summary.lines().count(), 1 + 12 * effects_per_point);
     assert!(summary.lines().nth(1).unwrap().contains(",HOME_13w_gdp_pct_change,2,"), "{summary}");
+
+    // Each Parquet table holds its CSV's columns and values, typed, with the sweep's metadata.
+    for stem in ["runs", "effects", "summary", "series/regions"] {
+        let pq = read_parquet(&one.join(format!("{stem}.parquet")));
+        let (header, rows) = read_csv(&one.join(format!("{stem}.csv")));
+        assert_eq!(pq.header, header, "{stem}: columns");
+        assert_eq!(pq.rows.len(), rows.len(), "{stem}: rows");
+        for (k, (a, b)) in pq.rows.iter().zip(&rows).enumerate() {
+            assert_eq!(a, b, "{stem}.parquet against {stem}.csv, row {k}");
+        }
+        let get = |key: &str| pq.meta.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        assert_eq!(get("tradesim_version"), Some(env!("CARGO_PKG_VERSION")), "{stem}");
+        assert_eq!(get("scenario"), Some("small"), "{stem}");
+    }
+    let ty = |stem: &str, column: &str| parquet_type(&one.join(format!("{stem}.parquet")), column);
+    assert_eq!(ty("runs", "point"), "UInt32");
+    assert_eq!(ty("runs", "seed"), "UInt64");
+    assert_eq!(ty("runs", "rules[0].cap"), "Float64");
+    assert_eq!(ty("runs", "status"), "Dictionary(Int32, Utf8)");
+    assert_eq!(ty("effects", "horizon_date"), "Date32");
+    assert_eq!(ty("effects", "horizon_tick"), "UInt32");
+    assert_eq!(ty("summary", "n"), "UInt64");
+    assert_eq!(ty("series/regions", "world"), "Dictionary(Int32, Utf8)");
+    assert_eq!(ty("series/regions", "employment"), "UInt64");
+
+    // --format csv writes only CSV and removes the Parquet tables an earlier collect wrote.
+    ok(&["sweep", "collect", s(&one), "--format", "csv"]);
+    for stem in ["runs", "effects", "summary", "series/regions"] {
+        assert!(!one.join(format!("{stem}.parquet")).exists(), "{stem}.parquet outlived --format csv");
+    }
+    assert!(read(&one.join("runs.csv")) == before_runs, "--format csv changed runs.csv");
+    // With only Parquet, plot says how to get the summary.csv it reads.
+    ok(&["sweep", "collect", s(&one), "--format", "parquet"]);
+    assert!(!one.join("summary.csv").exists() && one.join("summary.parquet").exists());
+    let err = fails(&["plot", s(&one)], 2);
+    assert!(err.contains("--format parquet") && err.contains("--format both"), "{err}");
+}
+
+/// The Arrow type of a Parquet file's column, as Arrow prints it.
+fn parquet_type(path: &Path, column: &str) -> String {
+    let file = std::fs::File::open(path).unwrap();
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let schema = builder.schema();
+    format!("{}", schema.field_with_name(column).unwrap_or_else(|e| panic!("{}: {e}", path.display())).data_type())
 }
 
 #[test]
