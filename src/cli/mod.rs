@@ -267,7 +267,14 @@ fn run_command(args: RunArgs) -> Result<(), CliError> {
     }
     println!("outputs in {}", summary.out.display());
     if args.plot {
-        plot_command(&summary.out, None, false)?;
+        // The run is complete whatever happens here: a chart that cannot be drawn is a
+        // failure (exit code 1), not bad input.
+        plot_command(&summary.out, None, false).map_err(|e| {
+            CliError::Failed(format!(
+                "the run is complete in {out}, but its charts were not drawn: {e}; `tradesim plot {out}` tries again",
+                out = summary.out.display()
+            ))
+        })?;
     }
     Ok(())
 }

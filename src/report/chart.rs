@@ -4,7 +4,7 @@
 //! Flows (GDP, imports, trade) are 4-week trailing means, as effects.csv's horizons are.
 //! Lines of the scenario are solid, of the counterfactual dashed, in the same colour.
 
-use super::{RunDir, Table, World};
+use super::{RunDir, Skipped, Table, World};
 use crate::effects;
 use std::collections::BTreeMap;
 
@@ -161,7 +161,7 @@ impl Ctx<'_> {
 }
 
 /// The charts of a run, and a line for each one left out and why.
-pub fn charts(run: &RunDir) -> (Vec<Chart>, Vec<String>) {
+pub fn charts(run: &RunDir) -> (Vec<Chart>, Vec<Skipped>) {
     let sc = &run.manifest.scenario;
     let mut pairs = sc.policy_pairs();
     if pairs.is_empty() && sc.regions.len() >= 2 {
@@ -212,7 +212,7 @@ pub fn charts(run: &RunDir) -> (Vec<Chart>, Vec<String>) {
                 "boycott.png" => "the scenario has no boycott",
                 _ => "the run has no data for it",
             };
-            skipped.push(format!("{file}: not drawn ({why})"));
+            skipped.push(Skipped { file: file.into(), reason: why.into() });
         } else {
             out.push(Chart {
                 file: file.into(),

@@ -3,7 +3,7 @@
 //! the headline effects, the policy timeline and the charts.
 
 use super::chart::Chart;
-use super::{ReportError, RunDir};
+use super::{ReportError, RunDir, Skipped};
 use crate::effects;
 use base64::Engine;
 use std::fmt::Write;
@@ -92,7 +92,7 @@ dt{font-weight:bold}img{width:100%;border:1px solid #ddd;margin:.5em 0}.note{col
 
 /// The page. A small script reports a chart that does not decode on the browser's
 /// console, so a headless check of the page catches it.
-pub fn page(run: &RunDir, charts: &[(Chart, Vec<u8>)], skipped: &[String]) -> Result<String, ReportError> {
+pub fn page(run: &RunDir, charts: &[(Chart, Vec<u8>)], skipped: &[Skipped]) -> Result<String, ReportError> {
     let m = &run.manifest;
     let sc = &m.scenario;
     let mut out = String::new();
@@ -150,7 +150,7 @@ pub fn page(run: &RunDir, charts: &[(Chart, Vec<u8>)], skipped: &[String]) -> Re
         let _ = writeln!(out, "<img alt=\"{}\" src=\"data:image/png;base64,{data}\">", esc(&chart.title));
     }
     for s in skipped {
-        let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(s));
+        let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(&s.to_string()));
     }
     out.push_str(
         "<script>window.addEventListener('load',function(){for(const i of document.images){if(!i.complete||i.naturalWidth===0){console.error('chart did not load: '+i.alt);}}});</script>\n</body></html>\n",

@@ -162,7 +162,36 @@ pub fn prepare_out(dir: &Path) -> Result<(), ReportError> {
 #[derive(Debug, Default)]
 pub struct Plotted {
     pub files: Vec<PathBuf>,
-    pub skipped: Vec<String>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A chart not drawn, and why (a run without a boycott has no boycott chart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub file: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: not drawn ({})", self.file, self.reason)
+    }
+}
+
+/// Draws `charts` as PNG files in `out`, each written atomically.
+fn write_charts(
+    charts: &[chart::Chart],
+    calendar: &crate::calendar::Calendar,
+    out: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let mut files = Vec::new();
+    for c in charts {
+        let png = draw::png(c, calendar)?;
+        let path = out.join(&c.file);
+        output::write_atomic(&path, &png).map_err(|e| ReportError::Write(e.to_string()))?;
+        files.push(path);
+    }
+    Ok(files)
 }
 
 /// Draws the run's charts as PNG files in `out`, each written atomically.
@@ -171,19 +200,12 @@ pub fn plot(run: &RunDir, out: &Path) -> Result<Plotted, ReportError> {
     let (charts, skipped) = chart::charts(run);
     // A chart not drawn this time must not survive from an earlier plot into `out`.
     for s in &skipped {
-        let stale = out.join(s.split(':').next().unwrap_or_default());
+        let stale = out.join(&s.file);
         if stale.is_file() {
             fs::remove_file(&stale).map_err(|e| ReportError::Write(format!("{}: {e}", stale.display())))?;
         }
     }
-    let mut plotted = Plotted { skipped, ..Plotted::default() };
-    for c in &charts {
-        let png = draw::png(c, &run.manifest.scenario.calendar)?;
-        let path = out.join(&c.file);
-        output::write_atomic(&path, &png).map_err(|e| ReportError::Write(e.to_string()))?;
-        plotted.files.push(path);
-    }
-    Ok(plotted)
+    Ok(Plotted { files: write_charts(&charts, &run.manifest.scenario.calendar, out)?, skipped })
 }
 
 /// Draws a sweep's charts (each headline effect against each swept parameter) in `out`.
@@ -191,14 +213,7 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Plotted, ReportError> {
     let (charts, skipped) = sweep::charts(dir)?;
     prepare_out(out)?;
     let calendar = crate::calendar::Calendar { start: crate::calendar::Date::from_ymd(2000, 1, 1).expect("a date") };
-    let mut plotted = Plotted { skipped, ..Plotted::default() };
-    for c in &charts {
-        let png = draw::png(c, &calendar)?;
-        let path = out.join(&c.file);
-        output::write_atomic(&path, &png).map_err(|e| ReportError::Write(e.to_string()))?;
-        plotted.files.push(path);
-    }
-    Ok(plotted)
+    Ok(Plotted { files: write_charts(&charts, &calendar, out)?, skipped })
 }
 
 /// Writes the run's report page (charts embedded) to `path`, atomically.

@@ -1,8 +1,8 @@
 //! `tradesim plot SWEEP_DIR`: headline effects against each swept parameter, the mean over
 //! replicates with its 95% interval, from the summary.csv that `sweep collect` wrote.
 
-use super::ReportError;
 use super::chart::{Chart, Interval, Line, Panel, XAxis};
+use super::{ReportError, Skipped};
 use std::path::Path;
 
 /// A directory `sweep plan` made.
@@ -77,7 +77,7 @@ fn read_summary(path: &Path) -> Result<(Vec<String>, Vec<Row>), ReportError> {
 }
 
 /// One chart per swept parameter with numeric values (others are listed as not drawn).
-pub fn charts(dir: &Path) -> Result<(Vec<Chart>, Vec<String>), ReportError> {
+pub fn charts(dir: &Path) -> Result<(Vec<Chart>, Vec<Skipped>), ReportError> {
     let (params, rows) = read_summary(&dir.join("summary.csv"))?;
     // The first two regions, at the latest horizon the runs reached.
     let mut regions: Vec<&str> = Vec::new();
@@ -100,7 +100,7 @@ pub fn charts(dir: &Path) -> Result<(Vec<Chart>, Vec<String>), ReportError> {
         let file = format!("sweep_{}.png", param.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
         let xs: Option<Vec<f64>> = rows.iter().map(|r| r.params[k].parse::<f64>().ok()).collect();
         let Some(xs) = xs else {
-            skipped.push(format!("{file}: not drawn ({param} does not take numbers)"));
+            skipped.push(Skipped { file: file.clone(), reason: format!("{param} does not take numbers") });
             continue;
         };
         // One line per combination of the other parameters' values.
@@ -180,7 +180,8 @@ pub fn charts(dir: &Path) -> Result<(Vec<Chart>, Vec<String>), ReportError> {
             }
         }
         if panels.is_empty() {
-            skipped.push(format!("{file}: not drawn (summary.csv has no headline effect with a value)"));
+            skipped
+                .push(Skipped { file: file.clone(), reason: "summary.csv has no headline effect with a value".into() });
             continue;
         }
         charts.push(Chart {

@@ -91,11 +91,25 @@ fn a_run_without_policy_or_counterfactual_still_plots() {
     let run = RunDir::load(&out, false).unwrap();
     let (charts, skipped) = report::chart::charts(&run);
     assert!(charts.iter().any(|c| c.file == "macro.png"));
-    assert!(skipped.iter().any(|s| s.starts_with("boycott.png")), "{skipped:?}");
+    assert!(skipped.iter().any(|s| s.file == "boycott.png" && s.reason == "the scenario has no boycott"), "{skipped:?}");
     let page = tmp.path().join("page.html");
     report::report(&run, &page).unwrap();
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("No effects") && html.contains("data:image/png;base64,"));
+}
+
+/// `run --plot` whose charts cannot be written: the run is complete and says so, and the
+/// exit code is 1 (a failure), not 2 (bad input).
+#[test]
+fn run_plot_failing_after_a_complete_run_is_a_failure_not_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("small");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("plots"), "a file where the charts would go").unwrap();
+    let o = out.to_str().unwrap();
+    fails_with(&["run", "small", "--ticks", "10", "--out", o, "--plot"], 1, &["the run is complete", "tradesim plot"]);
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"status\": \"complete\""), "{manifest}");
 }
 
 #[test]
