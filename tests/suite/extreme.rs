@@ -265,6 +265,39 @@ cap = 3.0
     );
 }
 
+/// The `small` scenario run for 10,000 weeks (192 years) keeps every identity, and its
+/// economy neither explodes nor drains: real GDP, CPI and net foreign assets stay near
+/// where the first years put them. (Its peak memory is flat too: docs/performance.md.)
+#[test]
+fn a_ten_thousand_week_horizon() {
+    let text = include_str!("../../configs/small.toml");
+    assert!(text.contains("end = 2024-12-30"), "configs/small.toml changed its end date");
+    let end = tradesim::calendar::Date::from_ymd(2024, 1, 1).unwrap().plus_days(7 * 10_000 - 1).to_string();
+    let text = text.replace("end = 2024-12-30", &format!("end = {end}"));
+    assert_eq!(scenario(&text).ticks, 10_000);
+    survives("small for 10,000 weeks", &text, None);
+    let (reports, _) = run(&scenario(&text), true, None);
+    // Means over weeks 52..104 and over the last 52 weeks, per region.
+    let mean = |weeks: std::ops::Range<usize>, f: &dyn Fn(&tradesim::metrics::RegionRow) -> f64, r: usize| {
+        let n = weeks.len() as f64;
+        reports[weeks].iter().map(|t| f(&t.regions[r])).sum::<f64>() / n
+    };
+    for r in 0..reports[0].regions.len() {
+        let early = 52..104;
+        let late = 10_000 - 52..10_000;
+        let gdp = (mean(early.clone(), &|x| x.real_gdp, r), mean(late.clone(), &|x| x.real_gdp, r));
+        let cpi = (mean(early.clone(), &|x| x.cpi, r), mean(late.clone(), &|x| x.cpi, r));
+        let nfa = mean(late, &|x| x.net_foreign_assets, r);
+        assert!((gdp.1 / gdp.0 - 1.0).abs() < 0.2, "region {r}: real GDP {} → {}", gdp.0, gdp.1);
+        assert!((cpi.1 / cpi.0 - 1.0).abs() < 0.2, "region {r}: CPI {} → {}", cpi.0, cpi.1);
+        assert!(
+            nfa.abs() < 2.0 * 52.0 * gdp.1,
+            "region {r}: net foreign assets {nfa} against a year's GDP {}",
+            52.0 * gdp.1
+        );
+    }
+}
+
 /// The ISO date of week `week` of the tiny world's 2024 (it starts on Monday 1 January).
 fn time_add(week: u32) -> String {
     let start = tradesim::calendar::Date::from_ymd(2024, 1, 1).unwrap();

@@ -91,7 +91,10 @@ fn a_run_without_policy_or_counterfactual_still_plots() {
     let run = RunDir::load(&out, false).unwrap();
     let (charts, skipped) = report::chart::charts(&run);
     assert!(charts.iter().any(|c| c.file == "macro.png"));
-    assert!(skipped.iter().any(|s| s.file == "boycott.png" && s.reason == "the scenario has no boycott"), "{skipped:?}");
+    assert!(
+        skipped.iter().any(|s| s.file == "boycott.png" && s.reason == "the scenario has no boycott"),
+        "{skipped:?}"
+    );
     let page = tmp.path().join("page.html");
     report::report(&run, &page).unwrap();
     let html = std::fs::read_to_string(&page).unwrap();
