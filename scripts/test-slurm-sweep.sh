@@ -105,7 +105,7 @@ echo "== the same sweep run locally"
 for dir in cluster local; do
   "$TRADESIM" sweep collect "$work/$dir" --series regions >/dev/null
 done
-for f in runs.csv effects.csv summary.csv series/regions.csv; do
+for f in runs.csv effects.csv summary.csv series/regions.csv runs.parquet effects.parquet summary.parquet series/regions.parquet; do
   cmp "$work/cluster/$f" "$work/local/$f" || fail "$f differs between the Slurm sweep and the local one"
 done
 echo "Slurm sweep test OK: cancelled task resubmitted, collected files byte-identical to a local run"

@@ -15,6 +15,7 @@
 pub mod agents;
 pub mod cache;
 pub mod calendar;
+pub mod checkpoint;
 pub mod cli;
 pub mod economy;
 pub mod effects;

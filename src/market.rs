@@ -20,7 +20,7 @@ pub use crate::agents::NONE;
 pub use crate::agents::government::Grace;
 
 /// The current tick.
-#[derive(Resource, Debug, Clone, Copy, Default)]
+#[derive(Resource, Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct Clock {
     pub tick: u32,
 }
@@ -252,13 +252,13 @@ impl Model {
 }
 
 /// Weekly wage per worker by region, in cents (indexed to CPI when the scenario says so).
-#[derive(Resource, Debug, Clone)]
+#[derive(Resource, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Wages {
     pub per_worker: Vec<Money>,
 }
 
 /// A tariff change announced but not yet in force (front-loading signal).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct Announcement {
     pub importer: usize,
     pub exporter: usize,
@@ -270,7 +270,7 @@ pub struct Announcement {
 
 /// The tariff and boycott table in force for the whole tick, published after the policy
 /// phase from the governments' schedules. Cells are `[importer][exporter][sector]`.
-#[derive(Resource, Debug, Clone)]
+#[derive(Resource, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TariffTable {
     pub n_regions: usize,
     pub n_sectors: usize,

@@ -4,7 +4,7 @@
 use bevy_ecs::prelude::*;
 
 /// One tariff cell's recent change, for in-transit grace.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct Grace {
     pub previous_rate: f64,
     pub changed_at: u32,
@@ -18,7 +18,7 @@ pub struct Government {
 }
 
 /// The rates this government imposes, `[exporter][sector]`, with boycott shares and grace.
-#[derive(Component, Clone, Debug)]
+#[derive(Component, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TariffSchedule {
     pub n_sectors: usize,
     pub rate: Vec<f64>,
@@ -48,7 +48,7 @@ pub struct PolicyChange {
 }
 
 /// A tit-for-tat answer waiting for its lag.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PendingAnswer {
     pub due: u32,
     pub rule: usize,
@@ -56,7 +56,7 @@ pub struct PendingAnswer {
 }
 
 /// The running state of one of the government's rules.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct RuleState {
     /// Tit-for-tat: partner's mean rate on our exports last seen.
     pub last_seen: Option<f64>,
@@ -72,10 +72,12 @@ pub struct RuleState {
 }
 
 /// Rules (scenario indices), their state, pending answers and this tick's log.
-#[derive(Component, Clone, Debug, Default)]
+#[derive(Component, Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct PolicyState {
     pub rules: Vec<usize>,
     pub state: Vec<RuleState>,
     pub pending: Vec<PendingAnswer>,
+    /// This tick's changes, cleared when the next tick's policy runs (not in a checkpoint).
+    #[serde(skip)]
     pub log: Vec<PolicyChange>,
 }

@@ -11,7 +11,7 @@ use crate::units::Money;
 use bevy_ecs::prelude::*;
 use smallvec::SmallVec;
 
-#[derive(Component, Clone, Debug)]
+#[derive(Component, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Household {
     pub region: u16,
     /// Employer index, or [`super::NONE`] when unemployed.
@@ -63,7 +63,7 @@ impl KnownRetailers {
 /// This tick's shopping budget, cents. Consumer sector `k` gets `floor(budget × its
 /// share)` (the share published in pricing), ordered from the retailer the household's
 /// draw picks among those it knows (`economy::demand::Orders`).
-#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Budget(pub Money);
 
 #[cfg(test)]

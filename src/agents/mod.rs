@@ -29,7 +29,7 @@ pub struct AgentId(pub u64);
 
 /// Money an agent holds. May go negative for firms (an overdraft at zero interest), never
 /// for households, which spend only what they hold.
-#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Cash(pub Money);
 
 /// The region an agent lives in.
@@ -37,7 +37,7 @@ pub struct Cash(pub Money);
 pub struct Home(pub u16);
 
 /// A firm's workforce: its place in the employer index, its staff and its payouts.
-#[derive(Component, Clone, Debug, Default)]
+#[derive(Component, Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Staff {
     /// Employer index: producers first, then retailers.
     pub employer: u32,
@@ -65,7 +65,7 @@ pub const INLINE_SUPPLIERS: usize = 3;
 pub const INLINE_LINES: usize = 16;
 
 /// One supplier relationship of a buyer for one input.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SupplierSlot {
     /// Producer index, or [`NONE`].
     pub producer: u32,
@@ -83,7 +83,7 @@ pub struct SupplierSlot {
 
 /// The supplier slots of all of a buyer's lines: `per_line` for each line, line by line
 /// (producer `NONE` for an empty slot). Search replaces slots; their number never changes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Suppliers {
     slots: Vec<SupplierSlot>,
     per_line: usize,
@@ -117,7 +117,7 @@ impl Suppliers {
 /// unit of output is in its recipe (`Scenario::recipe`, one input per line, in the same
 /// order): every pass over the world's lines streams them from memory, so a line holds only
 /// what the passes need of it line by line.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct InputLine {
     pub sector: u16,
     /// Units on hand.
@@ -196,7 +196,7 @@ impl InputLine {
 }
 
 /// What a buyer (producer or retailer) purchases, holds and has on order.
-#[derive(Component, Clone, Debug, Default)]
+#[derive(Component, Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Purchasing {
     pub lines: Vec<InputLine>,
     /// Each line's suppliers. Kept apart from the lines because only ordering and matching

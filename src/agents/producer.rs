@@ -12,7 +12,7 @@ pub struct Producer {
 }
 
 /// A producer's production and pricing state.
-#[derive(Component, Clone, Debug, Default)]
+#[derive(Component, Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Production {
     /// Units per tick at most.
     pub capacity: f64,

@@ -12,7 +12,7 @@ pub struct Retailer {
 }
 
 /// A retailer's selling state; its merchandise is the single line of its `Purchasing`.
-#[derive(Component, Clone, Debug, Default)]
+#[derive(Component, Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Shelf {
     /// Shelf price, currency units per unit.
     pub price: f64,

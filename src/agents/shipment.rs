@@ -15,7 +15,7 @@ use crate::units::Money;
 /// needs (24 bytes): it departed its lead time before it arrives (`Scenario::lead_time`
 /// from its origin to the buyer's region, fixed for the run), and nothing reads which
 /// producer sold it (its sale is in the seller's books).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Shipment {
     /// Which of the buyer's purchasing lines it fills.
     pub line: u16,

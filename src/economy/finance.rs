@@ -25,7 +25,7 @@ use crate::world::calibrate::Financing;
 use bevy_ecs::prelude::*;
 
 /// The money and claims of the regions' external accounts, cents.
-#[derive(Resource, Debug, Clone)]
+#[derive(Resource, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ForeignAccounts {
     /// Share of gross household income each region's households lend abroad.
     pub lend_rate: Vec<f64>,
@@ -75,7 +75,7 @@ pub fn lent_from(rate: f64, gross: i64) -> i64 {
 
 /// What households lent in this tick's income pass, by region, cents: filled by
 /// `income::receive_income`, emptied by [`collect_lending`].
-#[derive(Resource, Debug, Default)]
+#[derive(Resource, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct HouseholdLending {
     pub by_region: Vec<i64>,
 }

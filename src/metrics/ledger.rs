@@ -51,7 +51,7 @@ impl GoodsFlows {
 }
 
 /// Worst residuals so far, reported in the manifest.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct Residuals {
     /// Money at the start, cents.
     pub money_initial: i128,
@@ -72,7 +72,7 @@ pub struct Residuals {
     pub current_account_worst_region: Option<usize>,
 }
 
-#[derive(Resource, Debug, Clone)]
+#[derive(Resource, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Ledger {
     pub residuals: Residuals,
     previous: Option<(Vec<f64>, Vec<f64>)>,

@@ -28,7 +28,7 @@ use bevy_ecs::prelude::*;
 use std::sync::Mutex;
 
 /// What policy rules see: last tick's measurements (MODEL.md §4.1).
-#[derive(Resource, Debug, Clone)]
+#[derive(Resource, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Observed {
     pub n_regions: usize,
     pub gdp: Vec<f64>,

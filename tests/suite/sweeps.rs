@@ -19,7 +19,16 @@ replicates = 2
 "#;
 
 /// The collected result files, which must not depend on how the runs ran.
-const RESULTS: [&str; 4] = ["runs.csv", "effects.csv", "summary.csv", "series/regions.csv"];
+const RESULTS: [&str; 8] = [
+    "runs.csv",
+    "effects.csv",
+    "summary.csv",
+    "series/regions.csv",
+    "runs.parquet",
+    "effects.parquet",
+    "summary.parquet",
+    "series/regions.parquet",
+];
 
 fn tradesim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tradesim"))
