@@ -48,7 +48,8 @@ for pair in $(seq 1 "$pairs"); do
     t=$(now); "$TRADESIM" sweep run "$dir" --jobs "$jobs" 2>/dev/null; run=$(elapsed "$t")
     t=$(now); "$TRADESIM" sweep run "$dir" --jobs "$jobs" 2>/dev/null; skip=$(elapsed "$t")
     t=$(now); "$TRADESIM" sweep collect "$dir" >/dev/null 2>&1; collect=$(elapsed "$t")
-    echo "$pair $jobs $plan $run $skip $collect" | tee -a "$work/times.txt"
+    t=$(now); "$TRADESIM" sweep collect "$dir" --format csv >/dev/null 2>&1; collect_csv=$(elapsed "$t")
+    echo "$pair $jobs $plan $run $skip $collect $collect_csv" | tee -a "$work/times.txt"
   done
 done
 col() { awk -v j="$1" -v c="$2" '$2 == j {print $c}' "$work/times.txt" | median; }
@@ -56,6 +57,7 @@ run1=$(col 1 4); run2=$(col 2 4)
 plan=$(awk '{print $3}' "$work/times.txt" | median)
 skip=$(awk '{print $5}' "$work/times.txt" | median)
 collect=$(awk '{print $6}' "$work/times.txt" | median)
+collect_csv=$(awk '{print $7}' "$work/times.txt" | median)
 echo
 echo "300 runs of small, medians of $pairs alternating pairs (seconds):"
 printf '  --jobs 1: %.2f s (%.1f runs/s)   --jobs 2: %.2f s (%.1f runs/s)   ratio %.2f\n' \
@@ -63,6 +65,9 @@ printf '  --jobs 1: %.2f s (%.1f runs/s)   --jobs 2: %.2f s (%.1f runs/s)   rati
 printf '  plan %.3f s, skip (all complete) %.3f s, collect %.3f s: %.1f%% of the runs'"'"' time on 1 job, %.1f%% on 2\n' \
   "$plan" "$skip" "$collect" "$(echo "100 * ($plan + $skip + $collect) / $run1" | bc -l)" \
   "$(echo "100 * ($plan + $skip + $collect) / $run2" | bc -l)"
+printf '  with collect --format csv %.3f s: %.1f%% on 1 job, %.1f%% on 2\n' "$collect_csv" \
+  "$(echo "100 * ($plan + $skip + $collect_csv) / $run1" | bc -l)" \
+  "$(echo "100 * ($plan + $skip + $collect_csv) / $run2" | bc -l)"
 
 sweep_file s1000 500 2
 dir="$work/collect_1000"

@@ -6,7 +6,8 @@ dataset series/<file>/point=P/replicate=R/part.parquet?
 Builds both layouts from one run's series (RUN_DIR/{scenario,counterfactual}/<file>.parquet,
 written with --format parquet or both), repeated for POINTS x REPLICATES runs with every
 float perturbed by a run's own noise so no two runs compress alike, written as tradesim
-writes Parquet (zstd level 3, row groups of at most 65,536 rows). Then times three
+writes Parquet (zstd level 3; the one file in row groups of exactly 65,536 rows that span
+runs, as `sweep collect` writes it; the hive layout one file per run). Then times three
 queries a notebook makes, each the best of --repeat tries:
 
   scan-all   mean of one column by point over every run (a sweep's effect curve)
@@ -52,6 +53,7 @@ def main() -> None:
     hive = out / "hive" / a.file
     one.parent.mkdir(parents=True)
     writer = None
+    pending, pending_rows = [], 0
     t_hive = t_one = 0.0
     for p in range(a.points):
         for r in range(a.replicates):
@@ -74,9 +76,19 @@ def main() -> None:
             lead = lead.add_column(0, "point", pa.array([p] * len(run), pa.uint32()))
             if writer is None:
                 writer = pq.ParquetWriter(one, lead.schema, compression="zstd", compression_level=3)
+            # As tradesim writes it: row groups of exactly ROW_GROUP rows, spanning runs.
             h0 = time.perf_counter()
-            writer.write_table(lead, row_group_size=ROW_GROUP)
+            pending.append(lead)
+            pending_rows += len(lead)
+            if pending_rows >= ROW_GROUP:
+                rows = pa.concat_tables(pending)
+                while len(rows) >= ROW_GROUP:
+                    writer.write_table(rows.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
+                    rows = rows.slice(ROW_GROUP)
+                pending, pending_rows = [rows], len(rows)
             t_one += time.perf_counter() - h0
+    if pending_rows:
+        writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
     writer.close()
     size = lambda d: sum(f.stat().st_size for f in d.rglob("*.parquet"))
     files = lambda d: sum(1 for _ in d.rglob("*.parquet"))

@@ -80,8 +80,23 @@ impl Kind {
         }
     }
 
+    /// What a cell of this kind holds, for error messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::U32 | Kind::Count => "a whole number from 0",
+            Kind::Date => "a date such as 2025-04-09",
+            Kind::Name => "a name",
+            Kind::OptName => "a name or nothing",
+            Kind::Float => "a finite number or nothing",
+            Kind::Int => "a whole number",
+            Kind::Bool => "true or false",
+            Kind::Text => "text",
+        }
+    }
+
     /// The value of a CSV cell in a column of this kind, as tradesim wrote it (shortest
-    /// round-trip numbers, ISO dates, empty for missing); `None` if the cell is not one.
+    /// round-trip numbers, ISO dates, empty for missing); `None` if the cell is not one
+    /// (tradesim never writes a number that is not finite: NaN and inf are refused).
     pub fn parse<'a>(self, cell: &'a str) -> Option<Value<'a>> {
         if cell.is_empty() && matches!(self, Kind::Float | Kind::OptName) {
             return Some(Value::Null);
@@ -90,7 +105,7 @@ impl Kind {
             Kind::U32 => Value::U32(cell.parse().ok()?),
             Kind::Date => Value::Date(cell.parse::<crate::calendar::Date>().ok()?.days_since_epoch() as i32, cell),
             Kind::Name | Kind::OptName => Value::Name(cell),
-            Kind::Float => Value::Float(cell.parse().ok()?),
+            Kind::Float => Value::Float(cell.parse().ok().filter(|x: &f64| x.is_finite())?),
             Kind::Count => Value::Count(cell.parse().ok()?),
             Kind::Int => Value::Int(cell.parse().ok()?),
             Kind::Bool => Value::Bool(cell.parse().ok()?),
@@ -197,6 +212,9 @@ impl Rows {
             return Err(format!("a row of {} values under {} columns", values.len(), self.builders.len()));
         }
         for ((b, v), field) in self.builders.iter_mut().zip(values).zip(self.schema.fields()) {
+            if matches!(v, Value::Null) && !field.is_nullable() {
+                return Err(format!("column {}: a missing value where one is required", field.name()));
+            }
             b.append(v).map_err(|e| format!("column {}: {e}", field.name()))?;
         }
         self.len += 1;
@@ -216,9 +234,10 @@ impl Rows {
                 Some(v) => values.push(v),
                 None => {
                     return Err(format!(
-                        "column {}: '{}' is not a {kind:?} value",
+                        "column {}: '{}' is not {}",
                         field.name(),
-                        String::from_utf8_lossy(cell.as_ref())
+                        String::from_utf8_lossy(cell.as_ref()),
+                        kind.describe()
                     ));
                 }
             }
@@ -283,7 +302,7 @@ impl ParquetFile {
 
     /// An empty set of rows of this file's columns, to fill elsewhere and [`append`](Self::append).
     pub fn rows(&self) -> Rows {
-        Rows::new(self.buffer.schema.clone(), self.buffer.kinds.clone())
+        self.buffer.like()
     }
 
     pub fn row(&mut self, values: &[Value]) -> Result<(), OutputError> {
@@ -381,10 +400,14 @@ mod tests {
         assert!(matches!(Kind::Date.parse("2025-04-09"), Some(Value::Date(20187, _))));
         assert!(Kind::U32.parse("").is_none() && Kind::U32.parse("-1").is_none());
         assert!(Kind::Float.parse("1,5").is_none() && Kind::Date.parse("2025-02-30").is_none());
+        assert!(Kind::Float.parse("NaN").is_none() && Kind::Float.parse("inf").is_none(), "tradesim writes neither");
         let mut rows = Rows::new(Arc::new(Schema::new(vec![Kind::U32.field("tick")])), vec![Kind::U32]);
         let err = rows.csv_row(&["x"]).unwrap_err();
         assert!(err.contains("column tick") && err.contains("'x'"), "{err}");
         assert!(rows.csv_row(&["1", "2"]).unwrap_err().contains("2 values under 1 columns"));
+        let mut names = Rows::new(Arc::new(Schema::new(vec![Kind::Name.field("region")])), vec![Kind::Name]);
+        let err = names.row(&[Value::Null]).unwrap_err();
+        assert!(err.contains("column region") && err.contains("required"), "{err}");
     }
 
     /// The same rows give the same bytes whether they come one by one or in parts of any

@@ -178,12 +178,21 @@ impl std::fmt::Display for Skipped {
     }
 }
 
-/// Draws `charts` as PNG files in `out`, each written atomically.
+/// Draws `charts` as PNG files in `out`, each written atomically, and removes from `out`
+/// the charts `skipped` names: a chart not drawn this time must not survive from an
+/// earlier plot.
 fn write_charts(
+    skipped: &[Skipped],
     charts: &[chart::Chart],
     calendar: &crate::calendar::Calendar,
     out: &Path,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    for s in skipped {
+        let stale = out.join(&s.file);
+        if stale.is_file() {
+            fs::remove_file(&stale).map_err(|e| ReportError::Write(format!("{}: {e}", stale.display())))?;
+        }
+    }
     let mut files = Vec::new();
     for c in charts {
         let png = draw::png(c, calendar)?;
@@ -198,14 +207,7 @@ fn write_charts(
 pub fn plot(run: &RunDir, out: &Path) -> Result<Plotted, ReportError> {
     prepare_out(out)?;
     let (charts, skipped) = chart::charts(run);
-    // A chart not drawn this time must not survive from an earlier plot into `out`.
-    for s in &skipped {
-        let stale = out.join(&s.file);
-        if stale.is_file() {
-            fs::remove_file(&stale).map_err(|e| ReportError::Write(format!("{}: {e}", stale.display())))?;
-        }
-    }
-    Ok(Plotted { files: write_charts(&charts, &run.manifest.scenario.calendar, out)?, skipped })
+    Ok(Plotted { files: write_charts(&skipped, &charts, &run.manifest.scenario.calendar, out)?, skipped })
 }
 
 /// Draws a sweep's charts (each headline effect against each swept parameter) in `out`.
@@ -213,7 +215,7 @@ pub fn plot_sweep(dir: &Path, out: &Path) -> Result<Plotted, ReportError> {
     let (charts, skipped) = sweep::charts(dir)?;
     prepare_out(out)?;
     let calendar = crate::calendar::Calendar { start: crate::calendar::Date::from_ymd(2000, 1, 1).expect("a date") };
-    Ok(Plotted { files: write_charts(&charts, &calendar, out)?, skipped })
+    Ok(Plotted { files: write_charts(&skipped, &charts, &calendar, out)?, skipped })
 }
 
 /// Writes the run's report page (charts embedded) to `path`, atomically.

@@ -1,11 +1,12 @@
 //! `sweep collect`: one table of a sweep's runs and their headline effects, every run's
 //! effects in long form, a summary over replicates, timings, and optionally series.
 //!
-//! The result files (`runs.csv`, `effects.csv`, `summary.csv`, `series/`) hold only what
-//! the runs computed, in the sweep's order, so they are byte-identical wherever and
+//! The result files (`runs`, `effects`, `summary` and `series/`, each as `.csv` and/or
+//! `.parquet`) hold only what the runs computed, in the sweep's order, so they are byte-identical wherever and
 //! however the runs ran (one machine or a cluster, any shards, resumed or not); where and
 //! how long each run took goes to `timings.csv`. Runs that are not complete are rows
-//! marked `failed` or `missing` in `runs.csv`, with no effects.
+//! marked `failed` or `missing` in `runs.csv`, with no effects; a complete run whose
+//! effects.csv has a cell that is not what tradesim writes is marked `unreadable`.
 
 use super::plan::{Plan, RunId};
 use super::spec::ParamValue;
@@ -155,7 +156,7 @@ impl Part {
     /// A new empty part of the same table.
     fn empty(&self) -> Part {
         Part {
-            csv: self.csv.as_ref().map(|_| csv::WriterBuilder::new().from_writer(Vec::new())),
+            csv: self.csv.as_ref().map(|_| writer()),
             lines: self.lines.as_ref().map(|_| String::new()),
             parquet: self.parquet.as_ref().map(Rows::like),
         }
@@ -202,7 +203,7 @@ impl Table {
     fn part(&self, lines: bool) -> Part {
         let csv = self.csv.is_some() && !lines;
         Part {
-            csv: csv.then(|| csv::WriterBuilder::new().from_writer(Vec::new())),
+            csv: csv.then(writer),
             lines: (self.csv.is_some() && lines).then(String::new),
             parquet: self.parquet.as_ref().map(ParquetFile::rows),
         }
@@ -226,7 +227,7 @@ impl Table {
     /// Appends one row made here.
     fn row<S: AsRef<[u8]>>(&mut self, row: &[S]) -> Result<(), SweepError> {
         if let Some(out) = &mut self.csv {
-            let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+            let mut w = writer();
             w.write_record(row).map_err(|e| SweepError::Failed(format!("{}: {e}", out.partial.display())))?;
             out.write(&w.into_inner().map_err(|e| SweepError::Failed(e.to_string()))?)?;
         }
@@ -297,6 +298,23 @@ fn series_header(name: &str) -> &'static [&'static str] {
 /// collect's files as they were.
 pub fn collect(dir: &Path, plan: &Plan, series: &[String], format: Format) -> Result<Collected, SweepError> {
     check_series(series)?;
+    let collected = write_tables(dir, plan, series, format);
+    if collected.is_err() {
+        // Nothing half-written stays behind: the earlier collect's files are as they were.
+        for ext in ["csv", "parquet"] {
+            for stem in ["runs", "effects", "summary", "timings"] {
+                let _ = std::fs::remove_file(dir.join(format!("{stem}.{ext}.partial")));
+            }
+            for name in SERIES {
+                let _ = std::fs::remove_file(dir.join("series").join(format!("{name}.{ext}.partial")));
+            }
+        }
+        let _ = std::fs::remove_dir(dir.join("series"));
+    }
+    collected
+}
+
+fn write_tables(dir: &Path, plan: &Plan, series: &[String], format: Format) -> Result<Collected, SweepError> {
     let layout = Layout::new(dir);
     let me = super::host_name();
     let columns = columns(plan);
@@ -350,10 +368,10 @@ pub fn collect(dir: &Path, plan: &Plan, series: &[String], format: Format) -> Re
         timings_out,
         series_out,
     };
-    // Runs are read and their rows made in parallel, a few per thread at a time (memory
-    // holds only those and the next few), while a writer appends the previous few in the
-    // sweep's order.
-    let chunk = 2 * rayon::current_num_threads().max(1);
+    // Runs are read and their rows made in parallel, two per thread at a time (at most
+    // 16), while a writer appends the previous ones in the sweep's order: memory holds
+    // at most three such chunks of runs, however long the sweep.
+    let chunk = (2 * rayon::current_num_threads()).clamp(2, 16);
     let sinks = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Result<RunRows, SweepError>)>>(1);
         let writer = scope.spawn(move || {
@@ -410,26 +428,27 @@ pub fn collect(dir: &Path, plan: &Plan, series: &[String], format: Format) -> Re
     for (_, table) in series_out {
         table.finish(&mut whole)?;
     }
+    // Files of an earlier collect that this one does not write again (a series not asked
+    // for, a format not asked for) would no longer match the runs: they go first, so no
+    // stale file sits beside new ones whatever happens next.
+    for ext in ["csv", "parquet"] {
+        let mut names: Vec<PathBuf> =
+            ["runs", "effects", "summary"].iter().map(|stem| dir.join(format!("{stem}.{ext}"))).collect();
+        names.extend(SERIES.iter().map(|name| dir.join("series").join(format!("{name}.{ext}"))));
+        for path in names {
+            if path.exists() && !whole.iter().any(|(_, p)| *p == path) {
+                std::fs::remove_file(&path).map_err(io_error(&path))?;
+            }
+        }
+    }
     for (partial, path) in whole {
         std::fs::rename(&partial, &path).map_err(io_error(&path))?;
         collected.files.push(path);
     }
-    // Files of an earlier collect that this one did not write again (a series not asked
-    // for, a format not asked for) would no longer match the runs: they go.
-    let stale = |path: PathBuf| {
-        if !collected.files.contains(&path) {
-            let _ = std::fs::remove_file(path);
-        }
-    };
-    for ext in ["csv", "parquet"] {
-        for stem in ["runs", "effects", "summary"] {
-            stale(dir.join(format!("{stem}.{ext}")));
-        }
-        for name in SERIES {
-            stale(dir.join("series").join(format!("{name}.{ext}")));
-        }
+    let series_dir = dir.join("series");
+    if series_dir.is_dir() && std::fs::read_dir(&series_dir).map_err(io_error(&series_dir))?.next().is_none() {
+        std::fs::remove_dir(&series_dir).map_err(io_error(&series_dir))?;
     }
-    let _ = std::fs::remove_dir(dir.join("series"));
     Ok(collected)
 }
 
@@ -447,10 +466,10 @@ struct Sinks {
 impl Sinks {
     fn take(&mut self, point: usize, rows: RunRows) -> Result<(), SweepError> {
         match rows.state {
-            "complete" => self.collected.complete += 1,
-            "failed" => self.collected.failed += 1,
-            "missing" => self.collected.missing += 1,
-            _ => {}
+            State::Complete => self.collected.complete += 1,
+            State::Failed => self.collected.failed += 1,
+            State::Missing => self.collected.missing += 1,
+            State::Unreadable => {}
         }
         self.collected.unreadable.extend(rows.unreadable);
         for (c, v) in rows.headline.iter().enumerate() {
@@ -467,9 +486,30 @@ impl Sinks {
     }
 }
 
+/// A run as `runs.csv` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Complete,
+    /// Complete, but its effects.csv could not be read.
+    Unreadable,
+    Failed,
+    Missing,
+}
+
+impl State {
+    fn name(self) -> &'static str {
+        match self {
+            State::Complete => "complete",
+            State::Unreadable => "unreadable",
+            State::Failed => "failed",
+            State::Missing => "missing",
+        }
+    }
+}
+
 /// What one run adds to the collected tables, read and made on a worker.
 struct RunRows {
-    state: &'static str,
+    state: State,
     /// Its row of runs.csv, and its headline values for the summary.
     row: Vec<String>,
     headline: Vec<Option<f64>>,
@@ -495,42 +535,45 @@ fn read_run(
     let state = match status::state(layout, run, me) {
         RunState::Complete => {
             let path = run_dir.join("effects.csv");
+            // Every line is checked whatever the format (a run whose effects cannot be
+            // read is marked, not copied), and copied only once it is whole.
+            let empty = effects.empty();
             let read = std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|text| {
-                effects::parse_csv(&text, &plan.base.scenario, |m| HEADLINE.iter().any(|h| h.metric == m))
-                    .map(|rows| (text, rows))
+                let rows = effects::parse_csv(&text, &plan.base.scenario, |m| HEADLINE.iter().any(|h| h.metric == m))?;
+                copy_effects(&mut effects, &lead(plan, run), &text)?;
+                Ok(rows)
             });
             match read {
-                Ok((text, rows)) => {
-                    row.push("complete".into());
+                Ok(rows) => {
+                    row.push(State::Complete.name().into());
                     for col in columns {
                         let v = effects::headline_value(&rows, col.region, col.horizon, &HEADLINE[col.metric]);
                         headline.push(v);
                         row.push(fmt_opt(v));
                     }
-                    copy_effects(&mut effects, &lead(plan, run), &text)
-                        .map_err(|e| SweepError::Failed(format!("{}: {e}", path.display())))?;
                     for (name, part) in &mut series {
                         for world in ["scenario", "counterfactual"] {
                             let file = run_dir.join(world).join(format!("{name}.csv"));
                             copy_series(part, series_header(name), run, world, &file)?;
                         }
                     }
-                    "complete"
+                    State::Complete
                 }
                 Err(e) => {
+                    effects = empty;
                     unreadable = Some(format!("{}: {e}", path.display()));
-                    "unreadable"
+                    State::Unreadable
                 }
             }
         }
-        RunState::Failed(_) => "failed",
-        RunState::Running { .. } | RunState::Missing => "missing",
+        RunState::Failed(_) => State::Failed,
+        RunState::Running { .. } | RunState::Missing => State::Missing,
     };
-    if state != "complete" {
-        row.push(state.into());
+    if state != State::Complete {
+        row.push(state.name().into());
         row.extend(columns.iter().map(|_| String::new()));
     }
-    let ran_in = if state == "failed" { layout.failed_dir(run) } else { run_dir };
+    let ran_in = if state == State::Failed { layout.failed_dir(run) } else { run_dir };
     Ok(RunRows {
         state,
         row,
@@ -538,12 +581,27 @@ fn read_run(
         unreadable,
         effects,
         series: series.into_iter().map(|(_, p)| p).collect(),
-        timings: timings_row(run, state, &ran_in),
+        timings: timings_row(run, state.name(), &ran_in),
     })
 }
 
+/// Checks one line of effects.csv cell by cell, as the Parquet table would read it.
+fn check_effect_cells(cells: &[&str]) -> Result<(), String> {
+    if cells.len() != effects::HEADER.len() {
+        return Err(format!("{} cells under {} columns", cells.len(), effects::HEADER.len()));
+    }
+    for (cell, column) in cells.iter().zip(effects::HEADER) {
+        let kind = effect_kind(column);
+        if kind.parse(cell).is_none() {
+            return Err(format!("column {column}: '{cell}' is not {}", kind.describe()));
+        }
+    }
+    Ok(())
+}
+
 /// Appends one run's effects.csv lines behind its lead cells: as text for the CSV (its
-/// cells are names, numbers and dates, never quoted), cell by cell for Parquet.
+/// cells are names, numbers and dates, never quoted), cell by cell for Parquet; every
+/// cell is checked either way.
 fn copy_effects(out: &mut Part, lead: &[String], text: &str) -> Result<(), String> {
     if let Some(lines) = &mut out.lines {
         let lead = csv_line(lead);
@@ -555,13 +613,15 @@ fn copy_effects(out: &mut Part, lead: &[String], text: &str) -> Result<(), Strin
             lines.push('\n');
         }
     }
-    if let Some(rows) = &mut out.parquet {
-        let mut cells: Vec<&str> = Vec::with_capacity(lead.len() + effects::HEADER.len());
-        for line in text.lines().skip(1) {
-            cells.clear();
-            cells.extend(lead.iter().map(String::as_str));
-            cells.extend(line.split(','));
-            rows.csv_row(&cells)?;
+    let mut cells: Vec<&str> = Vec::with_capacity(lead.len() + effects::HEADER.len());
+    for (n, line) in text.lines().enumerate().skip(1) {
+        cells.clear();
+        cells.extend(lead.iter().map(String::as_str));
+        cells.extend(line.split(','));
+        let at = |e: String| format!("line {}: {e}", n + 1);
+        match &mut out.parquet {
+            Some(rows) => rows.csv_row(&cells).map_err(at)?,
+            None => check_effect_cells(&cells[lead.len()..]).map_err(at)?,
         }
     }
     Ok(())

@@ -11,7 +11,7 @@
 //! - [`plan`]: the planned sweep and the files `sweep plan` writes;
 //! - [`runner`]: `sweep run`: a shard of the runs, in parallel, skipping finished ones;
 //! - [`status`]: what is complete, failed, running or missing;
-//! - [`collect`]: `runs.csv`, `effects.csv`, `summary.csv`, `timings.csv`, series;
+//! - [`collect`]: `runs`, `effects`, `summary` (CSV and/or Parquet), `timings.csv`, series;
 //! - [`slurm`]: the job-array script and its submission.
 //!
 //! The layout of a sweep directory:
@@ -22,7 +22,7 @@
 //! DIR/runs/point=P/.replicate=R.partial-HOST-PID/        a run in progress (or killed)
 //! DIR/failed/point=P/replicate=R/failure.json            why a run failed (and what it left)
 //! DIR/slurm/sweep.sbatch  DIR/slurm/array.toml  DIR/slurm/logs/
-//! DIR/runs.csv  DIR/effects.csv  DIR/summary.csv  DIR/timings.csv  DIR/series/   (sweep collect)
+//! DIR/{runs,effects,summary}.{csv,parquet}  DIR/timings.csv  DIR/series/   (sweep collect)
 //! ```
 
 pub mod collect;

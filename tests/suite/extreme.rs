@@ -6,9 +6,10 @@
 use crate::common::*;
 
 /// Runs `text` for `weeks` (or its horizon) with and without policy and checks every
-/// invariant on every tick.
-fn survives(name: &str, text: &str, weeks: Option<u32>) {
+/// invariant on every tick; returns the reports of the run with policy.
+fn survives(name: &str, text: &str, weeks: Option<u32>) -> Vec<tradesim::metrics::TickReport> {
     let sc = scenario(text);
+    let mut with_policy = Vec::new();
     for policy in [true, false] {
         let (reports, sim) = run(&sc, policy, weeks);
         let what = format!("{name} (policy {policy})");
@@ -30,7 +31,11 @@ fn survives(name: &str, text: &str, weeks: Option<u32>) {
                 assert!((0.0..=1.0).contains(&s.shortage_rate), "{what}, tick {}: {s:?}", t.tick);
             }
         }
+        if policy {
+            with_policy = reports;
+        }
     }
+    with_policy
 }
 
 /// The tiny world with `from` replaced by `to` in its text (which must contain it).
@@ -275,8 +280,7 @@ fn a_ten_thousand_week_horizon() {
     let end = tradesim::calendar::Date::from_ymd(2024, 1, 1).unwrap().plus_days(7 * 10_000 - 1).to_string();
     let text = text.replace("end = 2024-12-30", &format!("end = {end}"));
     assert_eq!(scenario(&text).ticks, 10_000);
-    survives("small for 10,000 weeks", &text, None);
-    let (reports, _) = run(&scenario(&text), true, None);
+    let reports = survives("small for 10,000 weeks", &text, None);
     // Means over weeks 52..104 and over the last 52 weeks, per region.
     let mean = |weeks: std::ops::Range<usize>, f: &dyn Fn(&tradesim::metrics::RegionRow) -> f64, r: usize| {
         let n = weeks.len() as f64;

@@ -155,6 +155,9 @@ fn collected_results_are_the_same_bytes_for_any_jobs_and_shards() {
     assert_eq!(ty("summary", "n"), "UInt64");
     assert_eq!(ty("series/regions", "world"), "Dictionary(Int32, Utf8)");
     assert_eq!(ty("series/regions", "employment"), "UInt64");
+    // An effect with no partner has a null there (the CSV's empty cell); names never do.
+    let effects = one.join("effects.parquet");
+    assert!(null_count(&effects, "partner") > 0 && null_count(&effects, "region") == 0);
 
     // --format csv writes only CSV and removes the Parquet tables an earlier collect wrote.
     ok(&["sweep", "collect", s(&one), "--format", "csv"]);
@@ -167,6 +170,13 @@ fn collected_results_are_the_same_bytes_for_any_jobs_and_shards() {
     assert!(!one.join("summary.csv").exists() && one.join("summary.parquet").exists());
     let err = fails(&["plot", s(&one)], 2);
     assert!(err.contains("--format parquet") && err.contains("--format both"), "{err}");
+}
+
+/// The nulls in a Parquet file's column.
+fn null_count(path: &Path, column: &str) -> usize {
+    let file = std::fs::File::open(path).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    reader.map(|b| b.unwrap().column_by_name(column).expect("the column").null_count()).sum()
 }
 
 /// The Arrow type of a Parquet file's column, as Arrow prints it.
@@ -591,5 +601,88 @@ fn a_signal_stops_a_sweep_cleanly_and_the_same_command_resumes_it() {
     }
     for f in ["runs.csv", "effects.csv", "summary.csv"] {
         assert!(read(&dir.join(f)) == read(&reference.join(f)), "{f}: a stopped and resumed sweep differs");
+    }
+}
+
+/// Each kind of swept value gets its Parquet type (whole numbers Int64, numbers Float64,
+/// dates Date32, arrays their TOML text), and every cell of each Parquet table equals its
+/// CSV's, TOML text with commas included.
+#[test]
+fn collected_parameters_are_typed_by_their_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(
+        tmp.path(),
+        "kinds.toml",
+        r#"
+name = "kinds"
+base = "small"
+replicates = 1
+ticks = 30
+[parameters]
+"rules[0].lag_weeks" = [1, 3]
+"rules[0].match" = [1, 0.5]
+"events[0].sectors" = [["GOODS"], ["GOODS", "PARTS"]]
+"events[0].effective" = [2024-05-06, 2024-06-03]
+"#,
+    );
+    let dir = plan(tmp.path(), "kinds", &file);
+    ok(&["sweep", "run", s(&dir), "--jobs", "2"]);
+    ok(&["sweep", "collect", s(&dir)]);
+    for stem in ["runs", "effects", "summary"] {
+        let pq = read_parquet(&dir.join(format!("{stem}.parquet")));
+        let (header, rows) = read_csv(&dir.join(format!("{stem}.csv")));
+        assert_eq!(pq.header, header, "{stem}");
+        assert_eq!(pq.rows, rows, "{stem}.parquet against {stem}.csv");
+    }
+    let ty = |column: &str| parquet_type(&dir.join("runs.parquet"), column);
+    assert_eq!(ty("rules[0].lag_weeks"), "Int64");
+    assert_eq!(ty("rules[0].match"), "Float64");
+    assert_eq!(ty("events[0].sectors"), "Utf8");
+    assert_eq!(ty("events[0].effective"), "Date32");
+    let runs = read_parquet(&dir.join("runs.parquet"));
+    let sectors = runs.header.iter().position(|h| h == "events[0].sectors").unwrap();
+    assert!(runs.rows.iter().any(|r| r[sectors] == r#"["GOODS", "PARTS"]"#), "{:?}", runs.rows[1]);
+}
+
+/// A run whose effects.csv has a cell that is not what tradesim writes is marked
+/// unreadable, with either format; a collect that fails (a run's series from another
+/// version) leaves no .partial file and the earlier collect's files as they were.
+#[test]
+fn a_bad_run_is_marked_and_a_failed_collect_leaves_nothing_half_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "sweep.toml", SWEEP);
+    let dir = plan(tmp.path(), "sweep", &file);
+    ok(&["sweep", "run", s(&dir), "--jobs", "2", "--shard", "0/6"]);
+    ok(&["sweep", "collect", s(&dir), "--series", "regions"]);
+    let before: Vec<Vec<u8>> = RESULTS.iter().map(|f| read(&dir.join(f))).collect();
+
+    let run = dir.join("runs/point=0/replicate=0");
+    let effects = std::fs::read_to_string(run.join("effects.csv")).unwrap();
+    let line = effects.lines().find(|l| l.starts_with("output,")).expect("an output effect");
+    let mut cells: Vec<&str> = line.split(',').collect();
+    cells[7] = "NaNx";
+    std::fs::write(run.join("effects.csv"), effects.replacen(line, &cells.join(","), 1)).unwrap();
+    for format in ["csv", "both"] {
+        let out = ok(&["sweep", "collect", s(&dir), "--format", format]);
+        assert!(out.contains("unreadable") && out.contains("NaNx"), "--format {format}: {out}");
+        let runs = String::from_utf8(read(&dir.join("runs.csv"))).unwrap();
+        assert!(runs.lines().nth(1).unwrap().contains(",unreadable"), "--format {format}: {runs}");
+    }
+    std::fs::write(run.join("effects.csv"), &effects).unwrap();
+    ok(&["sweep", "collect", s(&dir), "--series", "regions"]);
+
+    let regions = run.join("scenario/regions.csv");
+    let text = std::fs::read_to_string(&regions).unwrap();
+    std::fs::write(&regions, text.replacen("tick,date,region,", "tick,day,region,", 1)).unwrap();
+    let err = fails(&["sweep", "collect", s(&dir), "--series", "regions"], 1);
+    assert!(err.contains("regions.csv") && err.contains("another tradesim version"), "{err}");
+    for sub in ["", "series"] {
+        for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().to_string();
+            assert!(!name.ends_with(".partial"), "{sub}/{name} left behind by a failed collect");
+        }
+    }
+    for (f, b) in RESULTS.iter().zip(before) {
+        assert!(read(&dir.join(f)) == b, "a failed collect changed {f}");
     }
 }
