@@ -87,17 +87,76 @@ pub const HEADER: &[&str] = &[
     "pct_change",
 ];
 
+/// Every metric [`Effects::record`] keeps (a checkpoint names them; restoring one maps the
+/// names back).
+const METRICS: &[&str] = &[
+    "gdp",
+    "real_gdp",
+    "cpi",
+    "import_price_index",
+    "employment",
+    "unemployment_rate",
+    "consumption",
+    "shortage_rate",
+    "tariff_revenue",
+    "imports",
+    "exports",
+    "import_value",
+    "import_quantity",
+    "tariff_rate",
+    "fob_price",
+    "border_price",
+    "landed_price",
+    "output",
+    "producer_price",
+    "retail_price",
+    "retail_price_domestic",
+    "retail_price_imported",
+    "inventory",
+    "sector_shortage_rate",
+];
+
+/// The window sums of [`Effects`] as a checkpoint holds them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SavedEffects {
+    horizons: Vec<u32>,
+    sums: Vec<SavedMean>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct SavedMean {
+    run: u8,
+    horizon: u32,
+    metric: String,
+    /// Region, partner, sector (`u64::MAX`: not applicable).
+    place: [u64; 3],
+    sum: f64,
+    n: u32,
+}
+
 /// Collects window averages of both runs.
+#[derive(Debug)]
 pub struct Effects {
     horizons: Vec<Horizon>,
     runs: [BTreeMap<Key, Mean>; 2],
 }
 
 /// Which run a report belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Run {
     Scenario = 0,
     Counterfactual = 1,
+}
+
+impl Run {
+    /// `scenario` or `counterfactual`: the run's directory and name in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Run::Scenario => "scenario",
+            Run::Counterfactual => "counterfactual",
+        }
+    }
 }
 
 impl Effects {
@@ -107,6 +166,51 @@ impl Effects {
 
     pub fn horizons(&self) -> &[Horizon] {
         &self.horizons
+    }
+
+    /// The window sums so far, for a checkpoint: every sum as its bits, in key order.
+    pub fn save(&self) -> SavedEffects {
+        let mut sums = Vec::new();
+        for (run, map) in self.runs.iter().enumerate() {
+            for (k, m) in map {
+                sums.push(SavedMean {
+                    run: run as u8,
+                    horizon: k.horizon as u32,
+                    metric: k.metric.to_string(),
+                    place: [k.region, k.partner, k.sector].map(|v| v as u64),
+                    sum: m.sum,
+                    n: m.n,
+                });
+            }
+        }
+        SavedEffects { horizons: self.horizons.iter().map(|h| h.tick).collect(), sums }
+    }
+
+    /// Effects with the window sums of a checkpoint, for a run with these horizons;
+    /// refuses sums of other horizons or of a metric this version does not know.
+    pub fn restore(horizons: Vec<Horizon>, saved: SavedEffects) -> Result<Effects, String> {
+        let ticks: Vec<u32> = horizons.iter().map(|h| h.tick).collect();
+        if ticks != saved.horizons {
+            return Err(format!(
+                "its effects are for horizons at ticks {:?}, this run's are at {ticks:?}",
+                saved.horizons
+            ));
+        }
+        let mut effects = Effects::new(horizons);
+        for s in saved.sums {
+            let metric = METRICS
+                .iter()
+                .find(|&&m| m == s.metric)
+                .ok_or_else(|| format!("its effects hold a metric '{}' this version does not record", s.metric))?;
+            let unsaved = |v: u64| if v == u64::MAX { NA } else { v as usize };
+            let [region, partner, sector] = s.place.map(unsaved);
+            if s.run > 1 || s.horizon as usize >= effects.horizons.len() {
+                return Err(format!("its effects name run {} and horizon {}", s.run, s.horizon));
+            }
+            let key = Key { horizon: s.horizon as usize, metric, region, partner, sector };
+            effects.runs[s.run as usize].insert(key, Mean { sum: s.sum, n: s.n });
+        }
+        Ok(effects)
     }
 
     pub fn record(&mut self, run: Run, report: &TickReport) {
@@ -461,6 +565,47 @@ mod tests {
             sectors: vec![SectorRow { region: 0, sector: 0, retail_price: Some(retail), ..Default::default() }],
             policy: vec![],
         }
+    }
+
+    /// Saved and restored in the middle of a window, effects end as if never stopped, and
+    /// every metric recorded is one a checkpoint can name (a new metric not added to
+    /// `METRICS` fails here).
+    #[test]
+    fn effects_restored_from_a_checkpoint_end_as_if_never_stopped() {
+        let horizons = || vec![Horizon { label: "13w".into(), tick: 13 }, Horizon { label: "end".into(), tick: 20 }];
+        let mut whole = Effects::new(horizons());
+        let mut first = Effects::new(horizons());
+        let rich = |tick, rate| {
+            let mut r = report(tick, rate, 1.0 + tick as f64 / 100.0, 2.0, 10.0);
+            r.sectors[0].retail_price_domestic = Some(1.5);
+            r.sectors[0].retail_price_imported = Some(2.5);
+            r
+        };
+        for t in 0..=11 {
+            whole.record(Run::Scenario, &rich(t, 0.5));
+            first.record(Run::Scenario, &rich(t, 0.5));
+        }
+        let saved = first.save();
+        let recorded: std::collections::BTreeSet<&str> = saved.sums.iter().map(|s| s.metric.as_str()).collect();
+        let listed: std::collections::BTreeSet<&str> = METRICS.iter().copied().collect();
+        assert_eq!(recorded, listed, "METRICS must list exactly the metrics `record` keeps");
+        let bytes = postcard::to_stdvec(&saved).unwrap();
+        let mut resumed = Effects::restore(horizons(), postcard::from_bytes(&bytes).unwrap()).unwrap();
+        for t in 12..=20 {
+            whole.record(Run::Scenario, &rich(t, 0.5));
+            resumed.record(Run::Scenario, &rich(t, 0.5));
+        }
+        for t in 0..=20 {
+            whole.record(Run::Counterfactual, &rich(t, 0.0));
+            resumed.record(Run::Counterfactual, &rich(t, 0.0));
+        }
+        assert!(!whole.rows().is_empty());
+        assert_eq!(whole.rows(), resumed.rows());
+        let other = vec![Horizon { label: "13w".into(), tick: 14 }];
+        assert!(Effects::restore(other, first.save()).unwrap_err().contains("horizons"));
+        let mut unknown = first.save();
+        unknown.sums[0].metric = "gnp".into();
+        assert!(Effects::restore(horizons(), unknown).unwrap_err().contains("'gnp'"));
     }
 
     #[test]

@@ -109,6 +109,19 @@ pub struct RunArgs {
     /// Draw the charts at the end (`tradesim plot OUT`, into OUT/plots).
     #[arg(long)]
     pub plot: bool,
+    /// Write a checkpoint (OUT/checkpoint/state.bin) every N weeks of each run, for
+    /// `--resume` after a crash or a kill; a SIGTERM or SIGINT writes one whatever N is.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub checkpoint_every: Option<u32>,
+    /// Go on with the interrupted run in OUT from its checkpoint, with the scenario and
+    /// options it was started with (SCENARIO, if given, must be the same scenario text);
+    /// the finished files are those of a run never stopped.
+    #[arg(
+        long,
+        value_name = "OUT",
+        conflicts_with_all = ["out", "seed", "ticks", "scale", "size", "no_counterfactual", "force", "format"]
+    )]
+    pub resume: Option<PathBuf>,
 }
 
 /// A failure of a subcommand, with the exit code it maps to.
@@ -207,6 +220,9 @@ pub fn load(arg: &str) -> Result<(Scenario, String), CliError> {
 }
 
 fn run_command(args: RunArgs) -> Result<(), CliError> {
+    if let Some(out) = args.resume.clone() {
+        return resume_command(args, out);
+    }
     let name = args.scenario.clone().unwrap_or_else(|| scenario::EMBEDDED[0].0.to_string());
     let (scenario, source) = load(&name)?;
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("outputs").join(&scenario.name));
@@ -224,12 +240,65 @@ fn run_command(args: RunArgs) -> Result<(), CliError> {
         scale,
         scenario_source: source,
         format: args.format,
+        checkpoint_every: args.checkpoint_every,
+        stop: Some(stop_on_signals()?),
     };
     // Check overrides before building anything.
     run::apply_overrides(scenario.clone(), &opts).map_err(|e| CliError::Usage(e.to_string()))?;
-    let (h, p, r) = scenario.scaled(scale).agent_counts();
+    announce(&scenario, &opts, "");
+    let mut progress = progress::for_terminal();
+    let summary = run::run(scenario, &opts, progress.as_mut()).map_err(run_error)?;
+    finish(&args, summary)
+}
+
+/// `tradesim run --resume OUT [SCENARIO]`.
+fn resume_command(args: RunArgs, out: PathBuf) -> Result<(), CliError> {
+    // The header first: it names the scenario, and a damaged file is refused before
+    // anything is loaded or changed.
+    let header = crate::checkpoint::file::read_header(&out).map_err(CliError::Usage)?;
+    let (scenario, source) = match &args.scenario {
+        Some(arg) => load(arg)?,
+        None => match header.scenario_source.strip_prefix("<embedded ").and_then(|s| s.strip_suffix('>')) {
+            Some(name) => load(name)?,
+            None => {
+                let path = Path::new(&header.scenario_source);
+                if !path.is_file() {
+                    return Err(CliError::Usage(format!(
+                        "{}: the run was started from the scenario file {}, which is not there (relative paths \
+                         are from the directory the run was started in); give it: `tradesim run --resume {} \
+                         SCENARIO`",
+                        crate::checkpoint::file::path(&out).display(),
+                        header.scenario_source,
+                        out.display()
+                    )));
+                }
+                (scenario::load_file(path)?, header.scenario_source.clone())
+            }
+        },
+    };
+    let saved = crate::checkpoint::file::read(&out).map_err(CliError::Usage)?;
+    let mut opts = run::resume_options(&saved.header, &out);
+    opts.scenario_source = source;
+    opts.threads = args.threads.map(usize::from);
+    if args.checkpoint_every.is_some() {
+        opts.checkpoint_every = args.checkpoint_every;
+    }
+    opts.stop = Some(stop_on_signals()?);
+    let base = run::apply_overrides(scenario.clone(), &opts).map_err(|e| CliError::Usage(e.to_string()))?;
+    announce(
+        &scenario,
+        &opts,
+        &format!(", resuming the {} run after week {} of {}", header.run.label(), header.tick, base.ticks),
+    );
+    let mut progress = progress::for_terminal();
+    let summary = run::resume(scenario, saved, &opts, progress.as_mut()).map_err(run_error)?;
+    finish(&args, summary)
+}
+
+fn announce(scenario: &Scenario, opts: &RunOptions, resuming: &str) {
+    let (h, p, r) = scenario.scaled(opts.scale).agent_counts();
     eprintln!(
-        "tradesim {}: {} ({} households, {} producers, {} retailers), {} weeks from {}, seed {}, output {}",
+        "tradesim {}: {} ({} households, {} producers, {} retailers), {} weeks from {}, seed {}, output {}{resuming}",
         crate::VERSION,
         scenario.name,
         h,
@@ -240,17 +309,30 @@ fn run_command(args: RunArgs) -> Result<(), CliError> {
         opts.seed.unwrap_or(scenario.seed),
         opts.out.display()
     );
-    let mut progress = progress::for_terminal();
-    let summary = run::run(scenario, &opts, progress.as_mut()).map_err(|e| match e {
+}
+
+fn run_error(e: run::RunError) -> CliError {
+    match e {
         run::RunError::Invalid(m) => CliError::Usage(m),
         run::RunError::Broken(m) => CliError::Failed(m),
+        run::RunError::Interrupted(stop) => {
+            let out = stop.checkpoint.as_ref().and_then(|c| c.parent()).and_then(|d| d.parent());
+            CliError::Interrupted(match out {
+                Some(out) => format!("{stop}\nresume with: tradesim run --resume {}", out.display()),
+                None => stop.to_string(),
+            })
+        }
         run::RunError::Output(o) => match o {
             crate::output::OutputError::Finished(_) | crate::output::OutputError::NotADirectory(_) => {
                 CliError::Usage(o.to_string())
             }
             other => CliError::Failed(other.to_string()),
         },
-    })?;
+    }
+}
+
+/// What a finished run prints, and its charts if asked for.
+fn finish(args: &RunArgs, summary: run::RunSummary) -> Result<(), CliError> {
     let res = summary.manifest.residuals.as_ref();
     eprintln!(
         "done in {:.1}s: money residual {} cents, worst goods residual {:.2e}",
@@ -277,6 +359,20 @@ fn run_command(args: RunArgs) -> Result<(), CliError> {
         })?;
     }
     Ok(())
+}
+
+/// The first SIGTERM or SIGINT sets the flag: a run writes a checkpoint at the end of
+/// the tick and stops; a sweep starts no more runs. A second one ends the process at
+/// once (exit 143 or 130).
+pub(crate) fn stop_on_signals() -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>, CliError> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for (signal, code) in [(SIGTERM, 143), (SIGINT, 130)] {
+        signal_hook::flag::register_conditional_shutdown(signal, code, stop.clone())
+            .and_then(|_| signal_hook::flag::register(signal, stop.clone()))
+            .map_err(|e| CliError::Failed(format!("cannot handle signal {signal}: {e}")))?;
+    }
+    Ok(stop)
 }
 
 fn validate_command(arg: &str) -> Result<(), CliError> {

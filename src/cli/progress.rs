@@ -33,7 +33,8 @@ impl Progress for Bar {
     }
     fn end(&mut self) {
         if let Some(bar) = self.bar.take() {
-            bar.finish();
+            // A run stopped early (a signal) shows where it stopped.
+            if bar.position() < bar.length().unwrap_or(0) { bar.abandon() } else { bar.finish() }
         }
     }
 }
@@ -44,6 +45,7 @@ struct Lines {
     total: u32,
     started: Option<Instant>,
     next_report: u32,
+    done: u32,
 }
 
 impl Progress for Lines {
@@ -52,9 +54,11 @@ impl Progress for Lines {
         self.total = ticks;
         self.started = Some(Instant::now());
         self.next_report = (ticks / 10).max(1);
+        self.done = 0;
         eprintln!("{label}: 0/{ticks} weeks");
     }
     fn tick(&mut self, done: u32) {
+        self.done = done;
         if done >= self.next_report && done < self.total {
             let secs = self.started.map(|s| s.elapsed().as_secs_f64()).unwrap_or(0.0);
             eprintln!("{}: {done}/{} weeks ({secs:.1}s)", self.label, self.total);
@@ -63,7 +67,7 @@ impl Progress for Lines {
     }
     fn end(&mut self) {
         let secs = self.started.map(|s| s.elapsed().as_secs_f64()).unwrap_or(0.0);
-        eprintln!("{}: {}/{} weeks ({secs:.1}s)", self.label, self.total, self.total);
+        eprintln!("{}: {}/{} weeks ({secs:.1}s)", self.label, self.done, self.total);
     }
 }
 

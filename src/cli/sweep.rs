@@ -248,7 +248,7 @@ fn run_command(dir: &Path, jobs: Option<u16>, shard: Option<String>, force: bool
         plan.runs().len(),
         dir.display()
     );
-    let stop = stop_on_signals()?;
+    let stop = super::stop_on_signals()?;
     let mut bar = progress::for_sweep(label);
     let outcome = runner::run(dir, &plan, RunSweep { jobs, shard }, &stop, bar.as_mut())?;
     eprintln!(
@@ -287,20 +287,6 @@ fn run_command(dir: &Path, jobs: Option<u16>, shard: Option<String>, force: bool
         )));
     }
     Ok(())
-}
-
-/// The first SIGTERM or SIGINT sets the flag (no run starts after it; those in progress
-/// finish); a second one ends the process at once (exit 143 or 130), leaving only
-/// temporary run directories, which are redone.
-fn stop_on_signals() -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>, CliError> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    for (signal, code) in [(SIGTERM, 143), (SIGINT, 130)] {
-        signal_hook::flag::register_conditional_shutdown(signal, code, stop.clone())
-            .and_then(|_| signal_hook::flag::register(signal, stop.clone()))
-            .map_err(|e| CliError::Failed(format!("cannot handle signal {signal}: {e}")))?;
-    }
-    Ok(stop)
 }
 
 /// Refuses to run a plan whose sweep file (or base scenario) has changed since it was

@@ -11,15 +11,38 @@ use std::path::Path;
 pub enum RunStatus {
     Running,
     Failed,
+    /// Stopped by a signal between two ticks; `interrupted` says where, and whether a
+    /// checkpoint to resume from was written.
+    Interrupted,
     Complete,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+/// Where an interrupted run stopped.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Interruption {
+    /// `scenario` or `counterfactual`.
+    pub run: crate::effects::Run,
+    /// The ticks of that run done.
+    pub tick: u32,
+    /// The checkpoint to resume from (relative to the run directory), if one was written.
+    pub checkpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct Timings {
     pub build_seconds: f64,
     pub scenario_seconds: f64,
     pub counterfactual_seconds: f64,
     pub total_seconds: f64,
+    /// Checkpoints written (`--checkpoint-every`, a signal) and the time spent writing them
+    /// (capturing the state, encoding it, writing and syncing the file).
+    #[serde(default)]
+    pub checkpoints: u32,
+    #[serde(default)]
+    pub checkpoint_seconds: f64,
+    /// The size of the last checkpoint written, bytes.
+    #[serde(default)]
+    pub checkpoint_bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +59,12 @@ pub struct Manifest {
     pub host: String,
     pub status: RunStatus,
     pub error: Option<String>,
+    /// Where a run stopped by a signal stopped (`status: interrupted`).
+    pub interrupted: Option<Interruption>,
+    /// `--checkpoint-every`: weeks between checkpoints (of each world).
+    pub checkpoint_every: Option<u32>,
+    /// How many times the run was resumed from a checkpoint.
+    pub resumed: u32,
     pub scenario_name: String,
     pub scenario_source: String,
     pub scenario_hash: String,

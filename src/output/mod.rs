@@ -58,9 +58,14 @@ pub const REPORT_FILE: &str = "report.html";
 
 /// Writes `bytes` to `path` atomically: a temporary sibling, then a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    write_atomic_parts(path, &[bytes])
+}
+
+/// Writes `parts`, one after the other, to `path` atomically.
+pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<(), OutputError> {
     let tmp = partial_path(path);
     let mut file = fs::File::create(&tmp).map_err(io_err(&tmp))?;
-    let written = file.write_all(bytes).and_then(|_| file.sync_all()).map_err(io_err(&tmp));
+    let written = parts.iter().try_for_each(|p| file.write_all(p)).and_then(|_| file.sync_all()).map_err(io_err(&tmp));
     let renamed = written.and_then(|_| fs::rename(&tmp, path).map_err(io_err(path)));
     if renamed.is_err() {
         // Nothing half-written stays behind (a full disk, a directory in the way).

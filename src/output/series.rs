@@ -91,7 +91,7 @@ pub const ALL_FILES: &[&str] = &[
 ];
 
 /// The file format of the series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     #[default]
@@ -147,6 +147,9 @@ pub fn kinds(header: &[&str]) -> Vec<Kind> {
 /// One series file in one format.
 trait Sink {
     fn row(&mut self, values: &[Value]) -> Result<(), OutputError>;
+    /// Writes out and syncs what the rows so far put in the `.partial` file; its path and
+    /// length, for a checkpoint (`None`: this format cannot be resumed).
+    fn mark(&mut self) -> Result<Option<(PathBuf, u64)>, OutputError>;
     /// Writes out, closes and syncs the `.partial` file; returns (partial, final name),
     /// to be renamed once every file of the run is whole.
     fn finish(self: Box<Self>) -> Result<(PathBuf, PathBuf), OutputError>;
@@ -165,6 +168,17 @@ impl Csv {
         let file = File::create(&partial).map_err(io_err(&partial))?;
         let mut writer = csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, file));
         writer.write_record(header).map_err(|e| csv_err(&partial, e))?;
+        Ok(Csv { partial, path, writer, cells: Vec::with_capacity(header.len()) })
+    }
+
+    /// Opens the `.partial` file of `path` (its header and rows already written) to go on
+    /// writing at `bytes`, its length at a checkpoint; what was written after is cut off.
+    fn reopen(path: PathBuf, header: &[&str], bytes: u64) -> Result<Csv, OutputError> {
+        use std::io::{Seek, SeekFrom};
+        let partial = partial_path(&path);
+        let mut file = fs::OpenOptions::new().write(true).open(&partial).map_err(io_err(&partial))?;
+        file.set_len(bytes).and_then(|_| file.seek(SeekFrom::End(0))).map_err(io_err(&partial))?;
+        let writer = csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, file));
         Ok(Csv { partial, path, writer, cells: Vec::with_capacity(header.len()) })
     }
 }
@@ -187,6 +201,14 @@ impl Sink for Csv {
         self.writer.write_record(&self.cells).map_err(|e| csv_err(&self.partial, e))
     }
 
+    fn mark(&mut self) -> Result<Option<(PathBuf, u64)>, OutputError> {
+        self.writer.flush().map_err(io_err(&self.partial))?;
+        let file = self.writer.get_ref().get_ref();
+        file.sync_data().map_err(io_err(&self.partial))?;
+        let bytes = file.metadata().map_err(io_err(&self.partial))?.len();
+        Ok(Some((self.partial.clone(), bytes)))
+    }
+
     fn finish(self: Box<Self>) -> Result<(PathBuf, PathBuf), OutputError> {
         let Csv { partial, path, mut writer, .. } = *self;
         writer.flush().map_err(io_err(&partial))?;
@@ -203,6 +225,10 @@ fn csv_err(path: &Path, e: csv::Error) -> OutputError {
 impl Sink for ParquetFile {
     fn row(&mut self, values: &[Value]) -> Result<(), OutputError> {
         ParquetFile::row(self, values)
+    }
+
+    fn mark(&mut self) -> Result<Option<(PathBuf, u64)>, OutputError> {
+        Ok(None)
     }
 
     fn finish(self: Box<Self>) -> Result<(PathBuf, PathBuf), OutputError> {
@@ -235,6 +261,29 @@ impl Series {
             sinks.push(Box::new(parquet(dir.join(format!("{stem}.parquet")), header, meta)?));
         }
         Ok(Series { sinks })
+    }
+
+    /// The CSV series, reopened at its length in `marks`.
+    fn reopen(dir: &Path, stem: &str, header: &[&str], marks: &[(PathBuf, u64)]) -> Result<Series, OutputError> {
+        let path = dir.join(format!("{stem}.csv"));
+        let partial = partial_path(&path);
+        let Some(&(_, bytes)) = marks.iter().find(|(p, _)| *p == partial) else {
+            return Err(OutputError::Io {
+                path: partial,
+                source: std::io::Error::other("the checkpoint does not record this file's length"),
+            });
+        };
+        Ok(Series { sinks: vec![Box::new(Csv::reopen(path, header, bytes)?)] })
+    }
+
+    fn mark(&mut self, marks: &mut Vec<(PathBuf, u64)>) -> Result<bool, OutputError> {
+        for sink in &mut self.sinks {
+            match sink.mark()? {
+                Some(m) => marks.push(m),
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
     }
 
     fn row(&mut self, values: &[Value]) -> Result<(), OutputError> {
@@ -281,6 +330,36 @@ impl SeriesWriter {
             sector_names: scenario.sectors.iter().map(|s| s.name.clone()).collect(),
             scenario,
         })
+    }
+
+    /// Goes on with the CSV series in `dir` from a checkpoint: each `.partial` file is cut
+    /// back to its length in `marks` and written on from there.
+    pub fn reopen(
+        dir: &Path,
+        scenario: std::sync::Arc<Scenario>,
+        marks: &[(PathBuf, u64)],
+    ) -> Result<SeriesWriter, OutputError> {
+        Ok(SeriesWriter {
+            regions: Series::reopen(dir, "regions", REGIONS_HEADER, marks)?,
+            trade: Series::reopen(dir, "trade", TRADE_HEADER, marks)?,
+            sectors: Series::reopen(dir, "sectors", SECTORS_HEADER, marks)?,
+            policy: Series::reopen(dir, "policy", POLICY_HEADER, marks)?,
+            region_names: scenario.regions.iter().map(|r| r.name.clone()).collect(),
+            sector_names: scenario.sectors.iter().map(|s| s.name.clone()).collect(),
+            scenario,
+        })
+    }
+
+    /// Writes out and syncs every file; each `.partial` file's path and length, for a
+    /// checkpoint (`None`: a series is in a format that cannot be resumed, Parquet).
+    pub fn mark(&mut self) -> Result<Option<Vec<(PathBuf, u64)>>, OutputError> {
+        let mut marks = Vec::new();
+        for series in [&mut self.regions, &mut self.trade, &mut self.sectors, &mut self.policy] {
+            if !series.mark(&mut marks)? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(marks))
     }
 
     pub fn write(&mut self, report: &TickReport) -> Result<(), OutputError> {
@@ -368,17 +447,15 @@ impl SeriesWriter {
         Ok(())
     }
 
-    /// Writes out and syncs every file, then, once all are whole, renames each to its final
-    /// name: a failure on the way (a full disk) leaves only `.partial` files.
-    pub fn finish(self) -> Result<(), OutputError> {
+    /// Writes out and syncs every file; returns each `.partial` file with its final name,
+    /// for the caller to rename once every file of the run is whole (so a failure on the
+    /// way, a full disk, leaves only `.partial` files).
+    pub fn finish(self) -> Result<Vec<(PathBuf, PathBuf)>, OutputError> {
         let mut whole = Vec::new();
         self.regions.finish(&mut whole)?;
         self.trade.finish(&mut whole)?;
         self.sectors.finish(&mut whole)?;
         self.policy.finish(&mut whole)?;
-        for (partial, path) in whole {
-            fs::rename(&partial, &path).map_err(io_err(&path))?;
-        }
-        Ok(())
+        Ok(whole)
     }
 }

@@ -272,6 +272,8 @@ impl Plan {
             scale,
             scenario_source: "scenario.toml".into(),
             format: crate::output::series::Format::Csv,
+            checkpoint_every: None,
+            stop: None,
         }
     }
 

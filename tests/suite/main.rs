@@ -8,6 +8,7 @@
 //! - `golden`: the flagship's outputs are the ones recorded in `tests/golden/`;
 //! - `mechanisms`: one test per mechanism on a tiny three-region world;
 //! - `parquet`: Parquet series hold the CSVs' values, typed, with the run's metadata;
+//! - `resume`: a run stopped anywhere (a signal, a crash) and resumed writes the same bytes;
 //! - `report`: charts and the report page of any run, from CSV or Parquet, in a headless browser;
 //! - `stylized`: the 2025 tariff war's stylized facts on the flagship at reduced scale;
 //! - `bad_input`: every kind of bad input gets its error; nonsense runs without panics;
@@ -23,5 +24,6 @@ mod golden;
 mod mechanisms;
 mod parquet;
 mod report;
+mod resume;
 mod stylized;
 mod sweeps;

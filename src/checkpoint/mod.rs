@@ -9,9 +9,13 @@
 //!
 //! Every component and resource type in the world is one of three kinds, and a test fails
 //! on a type that is in none of them (a field or type added later cannot be forgotten):
-//! - [`SAVED`]: changed by the ticks and read by the next one; saved here;
-//! - [`REBUILT`]: set when the world is built and never changed (identities, the model);
-//! - [`PER_TICK`]: written by a tick before that tick reads it (boards, tallies, reports).
+//! - [`saved_types`]: changed by the ticks and read by the next one; saved here;
+//! - [`rebuilt_types`]: set when the world is built and never changed (identities, the model);
+//! - [`per_tick_types`]: written by a tick before that tick reads it (boards, tallies, reports).
+
+pub mod file;
+
+pub use file::{Body, Checkpoint, FileMark, Header};
 
 use crate::agents::government::{PolicyState, TariffSchedule};
 use crate::agents::household::{Budget, Household};
