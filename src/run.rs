@@ -198,15 +198,16 @@ pub fn run(scenario: Scenario, opts: &RunOptions, progress: &mut dyn Progress) -
     let threads = pool(opts.threads)?;
     let out = opts.out.clone();
     output::prepare_dir(&out, opts.force)?;
-    if !opts.force
-        && let Ok(header) = checkpoint::file::read_header(&out)
-    {
+    if !opts.force && checkpoint::file::path(&out).exists() {
+        // A checkpoint, readable or not, is a run someone may want to resume.
+        let what = match checkpoint::file::read_header(&out) {
+            Ok(header) => format!("a checkpoint after week {} of its {} run", header.tick, header.run.label()),
+            Err(e) => format!("a checkpoint that cannot be read ({e})"),
+        };
         return Err(RunError::Invalid(format!(
-            "{} holds an interrupted run with a checkpoint after week {} of its {} run; resume it with \
-             `tradesim run --resume {}`, or pass --force to start over",
+            "{} holds an interrupted run with {what}; resume it with `tradesim run --resume {}`, or pass \
+             --force to start over",
             out.display(),
-            header.tick,
-            header.run.label(),
             out.display()
         )));
     }
@@ -273,8 +274,18 @@ pub fn resume(
     let scenario = Arc::new(apply_overrides(scenario, opts)?);
     check_manifest(&out, header)?;
     let mut marks = Vec::new();
+    // Final names to take back to `.partial`: a process that died while renaming the
+    // finished files left some under their final names, whole.
+    let mut unrenames = Vec::new();
     for m in &saved.body.files {
-        let path = out.join(&m.path);
+        let mut path = out.join(&m.path);
+        if let Some(done) = path.to_str().and_then(|p| p.strip_suffix(".partial")).map(PathBuf::from)
+            && !path.exists()
+            && std::fs::metadata(&done).is_ok_and(|md| md.len() >= m.bytes)
+        {
+            unrenames.push((done.clone(), path.clone()));
+            path = done;
+        }
         let len = std::fs::metadata(&path).map(|md| md.len()).map_err(|e| {
             RunError::Invalid(format!(
                 "{}: {e}; the checkpoint {} expects it with {} bytes (the run's files were moved or removed \
@@ -293,17 +304,34 @@ pub fn resume(
                 ck.display()
             )));
         }
-        marks.push((path, m.bytes));
+        marks.push((out.join(&m.path), m.bytes));
     }
     let threads = pool(opts.threads)?;
+    // The world to go on with, rebuilt and given the saved state, and the effects so
+    // far: a state that does not fit is refused before anything changes.
+    let t0 = Instant::now();
+    let ck_err = |e: &dyn std::fmt::Display| RunError::Invalid(format!("{}: {e}", ck.display()));
+    let body = saved.body;
+    let effects =
+        Effects::restore(effects::horizons(&scenario, scenario.ticks), body.effects).map_err(|e| ck_err(&e))?;
+    let mut sim = match header.run {
+        Run::Scenario => Simulation::new(scenario.clone(), true),
+        Run::Counterfactual => Simulation::new(Arc::new(scenario.counterfactual()), false),
+    };
+    body.world.apply(sim.world_mut()).map_err(|e| ck_err(&e))?;
+    let build = t0.elapsed();
     // From here on the run directory changes.
     let mut manifest = new_manifest(&scenario, opts, threads);
     manifest.resumed = previous_resumes(&out) + 1;
-    manifest.calibration = saved.body.calibration.clone();
-    manifest.timings = saved.body.timings.clone();
+    manifest.calibration = body.calibration;
+    manifest.timings = body.timings;
     write_manifest(&out, &manifest)?;
     output::remove_previous(&out, &["effects.csv", output::REPORT_FILE])?;
-    let resumed = Resumed { run: header.run, marks, body: saved.body };
+    output::remove_previous(&out.join(output::PLOTS_DIR), output::CHART_FILES)?;
+    for (done, partial) in &unrenames {
+        std::fs::rename(done, partial).map_err(output::io_err(partial))?;
+    }
+    let resumed = Resumed { run: header.run, marks, sim, build, effects, residuals: body.residuals };
     execute(&scenario, opts, &mut manifest, Some(resumed), progress, started)
 }
 
@@ -360,7 +388,12 @@ struct Resumed {
     run: Run,
     /// The series files and their lengths at the checkpoint, checked.
     marks: Vec<(PathBuf, u64)>,
-    body: checkpoint::Body,
+    /// The world of `run`, at the checkpoint's tick, and the time taken to rebuild it.
+    sim: Simulation,
+    build: Duration,
+    effects: Effects,
+    /// The identities' residuals of the runs finished before the checkpoint.
+    residuals: Vec<crate::metrics::ledger::Residuals>,
 }
 
 /// Simulates, then writes the manifest that says how it ended.
@@ -430,13 +463,9 @@ fn simulate(
 ) -> Result<Vec<EffectRow>, RunError> {
     let out = opts.out.as_path();
     let horizons = effects::horizons(scenario, scenario.ticks);
-    let (mut effects, mut residuals, mut marks, first, mut state) = match resumed {
+    let (mut effects, mut residuals, mut marks, first, mut taken_up) = match resumed {
         None => (Effects::new(horizons), Vec::new(), Vec::new(), Run::Scenario, None),
-        Some(r) => {
-            let effects = Effects::restore(horizons, r.body.effects)
-                .map_err(|e| RunError::Invalid(format!("{}: {e}", checkpoint::file::path(out).display())))?;
-            (effects, r.body.residuals, r.marks, r.run, Some(r.body.world))
-        }
+        Some(r) => (r.effects, r.residuals, r.marks, r.run, Some((r.sim, r.build))),
     };
     let mut runs = vec![(Run::Scenario, scenario.clone(), true)];
     if opts.counterfactual {
@@ -456,12 +485,8 @@ fn simulate(
             continue;
         }
         let t0 = Instant::now();
-        let mut sim = Simulation::new(sc.clone(), policy);
-        let mut writer = match state.take() {
-            Some(saved) => {
-                saved
-                    .apply(sim.world_mut())
-                    .map_err(|e| RunError::Invalid(format!("{}: {e}", checkpoint::file::path(out).display())))?;
+        let (mut sim, mut writer, built) = match taken_up.take() {
+            Some((sim, built)) => {
                 let mine: Vec<(PathBuf, u64)> = marks.iter().filter(|(p, _)| p.starts_with(&dir)).cloned().collect();
                 for (path, bytes) in &marks {
                     if !path.starts_with(&dir) {
@@ -470,15 +495,17 @@ fn simulate(
                     }
                 }
                 marks.retain(|(p, _)| !p.starts_with(&dir));
-                SeriesWriter::reopen(&dir, scenario.clone(), &mine)?
+                (sim, SeriesWriter::reopen(&dir, scenario.clone(), &mine)?, built)
             }
             None => {
+                let sim = Simulation::new(sc.clone(), policy);
                 let meta = RunMeta { scenario_hash: scenario.content_hash.clone(), seed: scenario.seed };
-                SeriesWriter::create(&dir, scenario.clone(), opts.format, &meta)?
+                (sim, SeriesWriter::create(&dir, scenario.clone(), opts.format, &meta)?, Duration::ZERO)
             }
         };
-        clocks.build += t0.elapsed();
-        manifest.timings.build_seconds += t0.elapsed().as_secs_f64();
+        let build = built + t0.elapsed();
+        clocks.build += build;
+        manifest.timings.build_seconds += build.as_secs_f64();
         if policy {
             manifest.calibration = sim.calibration();
         }
@@ -488,7 +515,7 @@ fn simulate(
             progress.tick(from);
         }
         let mut output = Duration::ZERO;
-        let mut stage_seconds = t0.elapsed().as_secs_f64();
+        let mut stage_seconds = build.as_secs_f64();
         for t in from..scenario.ticks {
             let s0 = Instant::now();
             let report = sim.step();

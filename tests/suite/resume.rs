@@ -307,8 +307,16 @@ fn tradesim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tradesim")).args(args).output().expect("the tradesim binary runs")
 }
 
+/// Whether some series file in `out` is longer than its checkpoint says: the run wrote on
+/// after it.
+fn written_past_checkpoint(out: &Path) -> bool {
+    checkpoint::file::read(out).is_ok_and(|saved| {
+        saved.body.files.iter().any(|m| std::fs::metadata(out.join(&m.path)).is_ok_and(|md| md.len() > m.bytes))
+    })
+}
+
 /// Starts `tradesim run ARGS` and sends it `signal` once its checkpoint exists (a
-/// periodic one, so the kill falls mid-run, in a week after it).
+/// periodic one) and the run has written on past it, so the kill falls mid-run.
 fn kill_after_first_checkpoint(out: &Path, args: &[&str], signal: &str) -> Output {
     let child = Command::new(env!("CARGO_BIN_EXE_tradesim"))
         .arg("run")
@@ -321,9 +329,9 @@ fn kill_after_first_checkpoint(out: &Path, args: &[&str], signal: &str) -> Outpu
         .unwrap();
     let ck = checkpoint::file::path(out);
     let started = Instant::now();
-    while !ck.exists() {
+    while !ck.exists() || !written_past_checkpoint(out) {
         assert!(started.elapsed() < Duration::from_secs(300), "no checkpoint after 5 minutes");
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(2));
     }
     let kill = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
@@ -336,12 +344,14 @@ fn kill_after_first_checkpoint(out: &Path, args: &[&str], signal: &str) -> Outpu
 fn the_binary_stopped_by_sigterm_or_killed_resumes_on_another_thread_count_to_the_same_bytes() {
     let tmp = tempfile::tempdir().unwrap();
     let reference = tmp.path().join("reference");
-    let args = ["--scale", "0.05", "--ticks", "60"];
+    // 120 weeks and a checkpoint every 20: the signal falls well before the end and
+    // (nearly always) before the next checkpoint.
+    let args = ["--scale", "0.05", "--ticks", "120"];
     let out = tradesim(&[&["run", "--threads", "2", "--out", reference.to_str().unwrap()], &args[..]].concat());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for (signal, code) in [("-TERM", Some(3)), ("-KILL", None)] {
         let dir = tmp.path().join(&signal[1..]);
-        let run_args = [&args[..], &["--threads", "1", "--checkpoint-every", "4"]].concat();
+        let run_args = [&args[..], &["--threads", "1", "--checkpoint-every", "20"]].concat();
         let stopped = kill_after_first_checkpoint(&dir, &run_args, signal);
         let err = String::from_utf8_lossy(&stopped.stderr);
         assert_eq!(stopped.status.code(), code, "{signal}: {err}");
@@ -353,6 +363,7 @@ fn the_binary_stopped_by_sigterm_or_killed_resumes_on_another_thread_count_to_th
             assert_eq!(manifest(&dir)["status"], "interrupted");
         } else {
             assert_eq!(manifest(&dir)["status"], "running");
+            assert!(written_past_checkpoint(&dir), "the kill fell after a checkpoint: nothing to cut back");
         }
         let resumed = tradesim(&["run", "--resume", dir.to_str().unwrap(), "--threads", "2"]);
         let err = String::from_utf8_lossy(&resumed.stderr);
@@ -361,7 +372,7 @@ fn the_binary_stopped_by_sigterm_or_killed_resumes_on_another_thread_count_to_th
         assert_same_files(signal, &dir, &reference);
         let m = manifest(&dir);
         assert_eq!((m["status"].as_str(), m["resumed"].as_u64()), (Some("complete"), Some(1)));
-        assert_eq!(m["checkpoint_every"], 4);
+        assert_eq!(m["checkpoint_every"], 20);
         // A complete run cannot be resumed again.
         let again = tradesim(&["run", "--resume", dir.to_str().unwrap()]);
         assert_eq!(again.status.code(), Some(2));
@@ -412,6 +423,15 @@ fn a_checkpoint_that_does_not_fit_is_refused_and_nothing_changes() {
     };
     damaged("truncated", good[..good.len() - 100].to_vec(), &["truncated"]);
     damaged("empty", Vec::new(), &["empty (0 bytes)"]);
+    // A checkpoint that cannot be read still stops a new run over it.
+    std::fs::write(&ck, b"").unwrap();
+    refused(
+        "a new run over an unreadable checkpoint",
+        &["run", "small", "--out", d],
+        &["cannot be read", "--force"],
+        &dir,
+    );
+    std::fs::write(&ck, &good).unwrap();
     damaged("cut in the first line", good[..7].to_vec(), &["truncated", "first line"]);
     damaged("not a checkpoint", b"PAR1 something else entirely".to_vec(), &["not a tradesim checkpoint"]);
     let mut other = good.clone();
@@ -436,6 +456,22 @@ fn a_checkpoint_that_does_not_fit_is_refused_and_nothing_changes() {
     other.extend_from_slice(&crc32fast::hash(&head).to_le_bytes());
     other.extend_from_slice(&good[28 + len + 4..]);
     damaged("another tradesim's checkpoint", other, &["written by tradesim 0.0.0-other"]);
+
+    // The manifest: of a complete run, of another scenario's run.
+    let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let mut m: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let hash = m["scenario_hash"].as_str().unwrap().to_string();
+    for (what, field, value, needle) in [
+        ("a complete manifest", "status", "complete", "the run is complete"),
+        ("another scenario's manifest", "scenario_hash", "0123456789abcdef", "belongs to another run"),
+    ] {
+        m[field] = value.into();
+        std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&m).unwrap()).unwrap();
+        refused(what, &["run", "--resume", d], &["manifest.json", needle], &dir);
+        m["status"] = "interrupted".into();
+        m["scenario_hash"] = hash.clone().into();
+    }
+    std::fs::write(dir.join("manifest.json"), &text).unwrap();
 
     // The scenario: another scenario, or this one's text changed.
     refused("another scenario", &["run", "--resume", d, "us_china_2025"], &["changed since the checkpoint"], &dir);
@@ -496,4 +532,48 @@ fn a_checkpoint_that_does_not_fit_is_refused_and_nothing_changes() {
     let out = tradesim(&["run", "--resume", d]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_same_files("resumed after the refusals", &dir, &reference);
+}
+
+/// A stop in the counterfactual's last week is no stop: the run is complete. A resume
+/// removes the charts drawn from the stopped run (`plot --partial`), and takes back to
+/// `.partial` the whole files that a process dying while it renamed them had renamed.
+#[test]
+fn a_resume_clears_partial_charts_and_takes_back_files_renamed_before_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = embedded("small");
+    let reference = tmp.path().join("reference");
+    let mut progress = StopAt::new(Some((Run::Counterfactual, sc.ticks)));
+    let opts = options(&reference, 1.0, None, None, &progress.flag.clone());
+    let summary = run::run(sc.clone(), &opts, &mut progress).expect("a stop in the last week completes the run");
+    assert_eq!(summary.manifest.status, RunStatus::Complete);
+    assert!(!reference.join("checkpoint").exists());
+
+    let dir = tmp.path().join("charts");
+    interrupted_run(&dir);
+    let plot = tradesim(&["plot", "--partial", dir.to_str().unwrap()]);
+    assert!(plot.status.success(), "{}", String::from_utf8_lossy(&plot.stderr));
+    assert!(std::fs::read_dir(dir.join("plots")).unwrap().count() > 0, "plot --partial drew nothing");
+    resume(&sc, &dir, None).unwrap();
+    assert_same_files("charts drawn before the resume", &dir, &reference);
+
+    // As a process leaves it that died renaming the finished files: the scenario's under
+    // their final names, one of the counterfactual's too, longer than the checkpoint saw.
+    let dir = tmp.path().join("renamed");
+    interrupted_run(&dir);
+    let mut renamed = 0;
+    for entry in std::fs::read_dir(dir.join("scenario")).unwrap() {
+        let path = entry.unwrap().path();
+        if let Some(done) = path.to_str().unwrap().strip_suffix(".partial") {
+            std::fs::rename(&path, done).unwrap();
+            renamed += 1;
+        }
+    }
+    assert!(renamed >= 4, "{renamed} scenario files");
+    let cf = dir.join("counterfactual/regions.csv");
+    let mut bytes = std::fs::read(cf.with_extension("csv.partial")).unwrap();
+    bytes.extend_from_slice(b"9999,written after the checkpoint\n");
+    std::fs::write(&cf, bytes).unwrap();
+    std::fs::remove_file(cf.with_extension("csv.partial")).unwrap();
+    resume(&sc, &dir, None).unwrap();
+    assert_same_files("files renamed before a crash", &dir, &reference);
 }
